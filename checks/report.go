@@ -1,0 +1,257 @@
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ReportSchemaVersion is the version of the JSON report contract (DESIGN §6).
+const ReportSchemaVersion = "1"
+
+// Severity orders findings; the zero value is invalid.
+type Severity int
+
+// Severities from least to most severe.
+const (
+	SeverityLow Severity = iota + 1
+	SeverityMedium
+	SeverityHigh
+	SeverityCritical
+)
+
+var severityNames = map[Severity]string{
+	SeverityLow: "LOW", SeverityMedium: "MEDIUM", SeverityHigh: "HIGH", SeverityCritical: "CRITICAL",
+}
+
+// Severities lists every severity, most severe first (the order reports group by).
+var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow}
+
+// ParseSeverity accepts a severity name in any case.
+func ParseSeverity(s string) (Severity, error) {
+	for sev, name := range severityNames {
+		if strings.EqualFold(s, name) {
+			return sev, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (want LOW, MEDIUM, HIGH or CRITICAL)", s)
+}
+
+func (s Severity) String() string {
+	if name, ok := severityNames[s]; ok {
+		return name
+	}
+	return fmt.Sprintf("Severity(%d)", int(s))
+}
+
+// MarshalText writes the severity name.
+func (s Severity) MarshalText() ([]byte, error) {
+	if _, ok := severityNames[s]; !ok {
+		return nil, fmt.Errorf("invalid severity %d", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Status is the verdict on one (check, resource).
+type Status string
+
+// Statuses.
+const (
+	StatusPass   Status = "PASS"
+	StatusFail   Status = "FAIL"
+	StatusError  Status = "ERROR"
+	StatusWaived Status = "WAIVED"
+)
+
+// FixClass says whether --fix may apply a remediation.
+type FixClass string
+
+// Fix classes (DESIGN §4).
+const (
+	FixAuto   FixClass = "auto"
+	FixOptIn  FixClass = "opt-in"
+	FixManual FixClass = "manual"
+)
+
+// Framework names used in rule metadata and reports.
+const (
+	FrameworkCIS      = "cis-aws-3.0.0"
+	FrameworkFSBP     = "aws-fsbp"
+	FrameworkWorkshop = "workshop"
+)
+
+// Rule is one check's metadata, read from its Rego METADATA.
+type Rule struct {
+	ID          string              `json:"id"`
+	Title       string              `json:"title"`
+	Description string              `json:"description"`
+	Severity    Severity            `json:"severity"`
+	Service     string              `json:"service"`
+	AppliesTo   string              `json:"applies_to"`
+	Frameworks  map[string][]string `json:"frameworks"`
+	Remediation RuleRemediation     `json:"remediation"`
+	// Requires lists the "service:Operation" reads whose failure makes this check ERROR.
+	Requires []string `json:"requires"`
+	// Package is the Rego package path (e.g. data.coffer.s3.versioning).
+	Package string `json:"package"`
+	// Source is the file the rule came from ("embedded:..." for built-in rules).
+	Source string `json:"source"`
+}
+
+// RuleRemediation is the remediation as written in metadata: command templates, not commands.
+type RuleRemediation struct {
+	Summary  string   `json:"summary"`
+	Commands []string `json:"commands"`
+	Fix      FixClass `json:"fix"`
+}
+
+// Resource identifies what a finding is about.
+type Resource struct {
+	ARN    string `json:"arn"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
+	Role   string `json:"role,omitempty"`
+}
+
+// Evidence points at the snapshot value that decided a finding.
+type Evidence struct {
+	Path  string `json:"path"`
+	Value any    `json:"value"`
+}
+
+// Remediation is a finding's remediation with the commands rendered for its resource.
+type Remediation struct {
+	Summary  string   `json:"summary"`
+	Commands []string `json:"commands"`
+	Fix      FixClass `json:"fix"`
+}
+
+// Waiver is an accepted risk from coffer.yaml.
+type Waiver struct {
+	CheckID  string `json:"check_id"`
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+	Expires  string `json:"expires"`
+}
+
+// Finding is the verdict on one (check, resource). It flows unchanged from evaluation to every
+// reporter and to the fixer.
+type Finding struct {
+	CheckID     string              `json:"check_id"`
+	Title       string              `json:"title"`
+	Severity    Severity            `json:"severity"`
+	Status      Status              `json:"status"`
+	Resource    Resource            `json:"resource"`
+	Message     string              `json:"message"`
+	Evidence    *Evidence           `json:"evidence"`
+	Frameworks  map[string][]string `json:"frameworks"`
+	Remediation Remediation         `json:"remediation"`
+	Waiver      *Waiver             `json:"waiver"`
+	// Vars are the values the Rego rule computed for this finding's remediation; the fixer uses
+	// them. Not part of the JSON contract.
+	Vars map[string]any `json:"-"`
+}
+
+// Summary counts findings.
+type Summary struct {
+	Pass       int            `json:"pass"`
+	Fail       int            `json:"fail"`
+	Error      int            `json:"error"`
+	Waived     int            `json:"waived"`
+	BySeverity map[string]int `json:"by_severity"`
+}
+
+// Tool names the program that wrote a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Report is the result of one evaluation: the rules that ran and their findings, sorted by
+// (check_id, resource ARN).
+type Report struct {
+	SchemaVersion string    `json:"schema_version"`
+	Tool          Tool      `json:"tool"`
+	AccountID     string    `json:"account_id"`
+	Regions       []string  `json:"regions,omitempty"`
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	Summary       Summary   `json:"summary"`
+	Rules         []Rule    `json:"-"`
+	Findings      []Finding `json:"findings"`
+	// Notices are things the user should know that are not findings (an expired waiver, a rule
+	// that errored as a whole). Reporters show them; JSON carries them.
+	Notices []string `json:"notices,omitempty"`
+}
+
+// Summarize recomputes Summary from Findings. BySeverity counts FAIL findings.
+func (r *Report) Summarize() {
+	s := Summary{BySeverity: map[string]int{}}
+	for _, f := range r.Findings {
+		switch f.Status {
+		case StatusPass:
+			s.Pass++
+		case StatusFail:
+			s.Fail++
+			s.BySeverity[f.Severity.String()]++
+		case StatusError:
+			s.Error++
+		case StatusWaived:
+			s.Waived++
+		}
+	}
+	r.Summary = s
+}
+
+// ExitCode is the CI gate (DESIGN §5): 1 when a FAIL is at or above failOn, else 3 when a check at
+// or above failOn could not be evaluated, else 0. Waived findings never fail the gate.
+func (r *Report) ExitCode(failOn Severity) int {
+	sawError := false
+	for _, f := range r.Findings {
+		if f.Severity < failOn {
+			continue
+		}
+		switch f.Status {
+		case StatusFail:
+			return 1
+		case StatusError:
+			sawError = true
+		}
+	}
+	if sawError {
+		return 3
+	}
+	return 0
+}
+
+// RuleByID returns the rule with the given id.
+func (r *Report) RuleByID(id string) (Rule, bool) {
+	for _, rule := range r.Rules {
+		if rule.ID == id {
+			return rule, true
+		}
+	}
+	return Rule{}, false
+}
+
+// MarshalJSON keeps the JSON contract's field order and an explicit empty findings list.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	cp := plain(*r)
+	if cp.Findings == nil {
+		cp.Findings = []Finding{}
+	}
+	return json.Marshal(cp)
+}
