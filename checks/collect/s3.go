@@ -1,0 +1,445 @@
+package collect
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/coffer-audit/coffer/checks"
+)
+
+// s3API is the part of S3 the collector uses.
+type s3API interface {
+	ListBuckets(ctx context.Context, in *s3.ListBucketsInput, optFns ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
+	GetBucketLocation(ctx context.Context, in *s3.GetBucketLocationInput, optFns ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error)
+	GetBucketTagging(ctx context.Context, in *s3.GetBucketTaggingInput, optFns ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error)
+	GetBucketVersioning(ctx context.Context, in *s3.GetBucketVersioningInput, optFns ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	GetObjectLockConfiguration(ctx context.Context, in *s3.GetObjectLockConfigurationInput, optFns ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error)
+	GetBucketEncryption(ctx context.Context, in *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
+	GetBucketLifecycleConfiguration(ctx context.Context, in *s3.GetBucketLifecycleConfigurationInput, optFns ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error)
+	GetPublicAccessBlock(ctx context.Context, in *s3.GetPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+	GetBucketPolicy(ctx context.Context, in *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	GetBucketAcl(ctx context.Context, in *s3.GetBucketAclInput, optFns ...func(*s3.Options)) (*s3.GetBucketAclOutput, error)
+	GetBucketOwnershipControls(ctx context.Context, in *s3.GetBucketOwnershipControlsInput, optFns ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error)
+	GetBucketLogging(ctx context.Context, in *s3.GetBucketLoggingInput, optFns ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error)
+	GetBucketReplication(ctx context.Context, in *s3.GetBucketReplicationInput, optFns ...func(*s3.Options)) (*s3.GetBucketReplicationOutput, error)
+}
+
+var _ s3API = (*s3.Client)(nil)
+
+// collectS3 lists the buckets from the home region and reads each one from its own region on a
+// bounded worker pool. Buckets come back sorted by name.
+func (c *collector) collectS3(ctx context.Context) checks.S3 {
+	c.prog.add(1)
+	defer c.prog.step()
+	var home s3API = c.s3For(c.home)
+	var listed []types.Bucket
+	p := s3.NewListBucketsPaginator(home, &s3.ListBucketsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			c.fail(ctx, "s3", "ListBuckets", "", c.home, err)
+			break
+		}
+		listed = append(listed, page.Buckets...)
+	}
+	sort.Slice(listed, func(i, j int) bool { return aws.ToString(listed[i].Name) < aws.ToString(listed[j].Name) })
+
+	buckets := make([]checks.Bucket, len(listed))
+	c.prog.add(len(listed))
+	forEach(ctx, len(listed), c.opts.Concurrency, func(ctx context.Context, i int) {
+		defer c.prog.step()
+		buckets[i] = c.collectBucket(ctx, home, listed[i])
+	})
+	return checks.S3{Buckets: buckets}
+}
+
+// collectBucket makes exactly one call per configuration item. The location is asked of the
+// home-region client (it answers for any bucket); everything else goes to the bucket's region.
+func (c *collector) collectBucket(ctx context.Context, home s3API, lb types.Bucket) checks.Bucket {
+	name := aws.ToString(lb.Name)
+	b := checks.Bucket{
+		Name:         name,
+		ARN:          "arn:" + c.partition + ":s3:::" + name,
+		CreationDate: utcTime(lb.CreationDate),
+		Region:       c.home,
+	}
+	// Where GetBucketLocation fails, ListBuckets' own region hint (newer APIs send it) still lets
+	// the remaining calls go to the right place.
+	if r := aws.ToString(lb.BucketRegion); r != "" {
+		b.Region = r
+	}
+	loc, err := home.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &name})
+	if err != nil {
+		c.fail(ctx, "s3", "GetBucketLocation", b.ARN, b.Region, err)
+	} else {
+		b.Region = bucketRegion(string(loc.LocationConstraint))
+	}
+
+	api := s3API(c.s3For(b.Region))
+	fail := func(op string, err error) { c.fail(ctx, "s3", op, b.ARN, b.Region, err) }
+	b.Tags = bucketTags(ctx, api, name, fail)
+	b.Versioning = bucketVersioning(ctx, api, name, fail)
+	b.ObjectLock = bucketObjectLock(ctx, api, name, fail)
+	b.Encryption = bucketEncryption(ctx, api, name, fail)
+	b.Lifecycle = bucketLifecycle(ctx, api, name, fail)
+	b.PublicAccessBlock = bucketPublicAccessBlock(ctx, api, name, fail)
+	b.Policy = bucketPolicy(ctx, api, name, fail)
+	b.ACL = bucketACL(ctx, api, name, fail)
+	b.Ownership = bucketOwnership(ctx, api, name, fail)
+	b.Logging = bucketLogging(ctx, api, name, fail)
+	b.Replication = bucketReplication(ctx, api, name, fail)
+	return b
+}
+
+// failFunc records a failed call of one operation on the current bucket.
+type failFunc func(operation string, err error)
+
+// bucketRegion maps a LocationConstraint to a region: empty is us-east-1, the legacy "EU" is
+// eu-west-1.
+func bucketRegion(constraint string) string {
+	switch constraint {
+	case "":
+		return "us-east-1"
+	case "EU":
+		return "eu-west-1"
+	}
+	return constraint
+}
+
+// bucketTags returns the tags; a bucket without tags answers NoSuchTagSet and gets an empty map.
+// Tags are nil when unreadable.
+func bucketTags(ctx context.Context, api s3API, name string, fail failFunc) map[string]string {
+	out, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
+	switch {
+	case isCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
+		return map[string]string{}
+	case err != nil:
+		fail("GetBucketTagging", err)
+		return nil
+	}
+	return tagMap(out.TagSet)
+}
+
+func tagMap(tags []types.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+func bucketVersioning(ctx context.Context, api s3API, name string, fail failFunc) *checks.Versioning {
+	out, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &name})
+	if err != nil {
+		fail("GetBucketVersioning", err)
+		return nil
+	}
+	return &checks.Versioning{Status: string(out.Status), MFADelete: string(out.MFADelete)}
+}
+
+func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc) *checks.ObjectLock {
+	out, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name})
+	switch {
+	case isCode(err, "ObjectLockConfigurationNotFoundError"):
+		return &checks.ObjectLock{}
+	case err != nil:
+		fail("GetObjectLockConfiguration", err)
+		return nil
+	}
+	ol := &checks.ObjectLock{}
+	cfg := out.ObjectLockConfiguration
+	if cfg == nil {
+		return ol
+	}
+	ol.Enabled = cfg.ObjectLockEnabled == types.ObjectLockEnabledEnabled
+	if cfg.Rule != nil && cfg.Rule.DefaultRetention != nil {
+		r := cfg.Rule.DefaultRetention
+		ol.DefaultRetention = &checks.Retention{
+			Mode:  string(r.Mode),
+			Days:  aws.ToInt32(r.Days),
+			Years: aws.ToInt32(r.Years),
+		}
+	}
+	return ol
+}
+
+func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc) *checks.Encryption {
+	out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
+	switch {
+	case isCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+		return &checks.Encryption{Rules: []checks.EncryptionRule{}}
+	case err != nil:
+		fail("GetBucketEncryption", err)
+		return nil
+	}
+	enc := &checks.Encryption{Rules: []checks.EncryptionRule{}}
+	if out.ServerSideEncryptionConfiguration == nil {
+		return enc
+	}
+	for _, r := range out.ServerSideEncryptionConfiguration.Rules {
+		rule := checks.EncryptionRule{BucketKeyEnabled: aws.ToBool(r.BucketKeyEnabled)}
+		if d := r.ApplyServerSideEncryptionByDefault; d != nil {
+			rule.Algorithm = string(d.SSEAlgorithm)
+			rule.KMSKeyID = aws.ToString(d.KMSMasterKeyID)
+		}
+		enc.Rules = append(enc.Rules, rule)
+	}
+	return enc
+}
+
+func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc) *checks.Lifecycle {
+	out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
+	switch {
+	case isCode(err, "NoSuchLifecycleConfiguration"):
+		return &checks.Lifecycle{Rules: []checks.LifecycleRule{}}
+	case err != nil:
+		fail("GetBucketLifecycleConfiguration", err)
+		return nil
+	}
+	lc := &checks.Lifecycle{Rules: make([]checks.LifecycleRule, 0, len(out.Rules))}
+	for _, r := range out.Rules {
+		lc.Rules = append(lc.Rules, lifecycleRule(r))
+	}
+	return lc
+}
+
+// lifecycleRule normalises one rule: the legacy top-level Prefix and the And operator fold into
+// Filter.
+func lifecycleRule(r types.LifecycleRule) checks.LifecycleRule {
+	out := checks.LifecycleRule{
+		ID:                    aws.ToString(r.ID),
+		Status:                string(r.Status),
+		Filter:                checks.LifecycleFilter{Prefix: aws.ToString(r.Prefix), Tags: map[string]string{}},
+		Transitions:           []checks.Transition{},
+		NoncurrentTransitions: []checks.NoncurrentTransition{},
+	}
+	if f := r.Filter; f != nil {
+		if f.Prefix != nil {
+			out.Filter.Prefix = *f.Prefix
+		}
+		if f.Tag != nil {
+			out.Filter.Tags[aws.ToString(f.Tag.Key)] = aws.ToString(f.Tag.Value)
+		}
+		out.Filter.ObjectSizeGreaterThan = aws.ToInt64(f.ObjectSizeGreaterThan)
+		out.Filter.ObjectSizeLessThan = aws.ToInt64(f.ObjectSizeLessThan)
+		if a := f.And; a != nil {
+			if a.Prefix != nil {
+				out.Filter.Prefix = *a.Prefix
+			}
+			for k, v := range tagMap(a.Tags) {
+				out.Filter.Tags[k] = v
+			}
+			if a.ObjectSizeGreaterThan != nil {
+				out.Filter.ObjectSizeGreaterThan = *a.ObjectSizeGreaterThan
+			}
+			if a.ObjectSizeLessThan != nil {
+				out.Filter.ObjectSizeLessThan = *a.ObjectSizeLessThan
+			}
+		}
+	}
+	for _, t := range r.Transitions {
+		out.Transitions = append(out.Transitions, checks.Transition{
+			Days:         aws.ToInt32(t.Days),
+			Date:         dateString(t.Date),
+			StorageClass: string(t.StorageClass),
+		})
+	}
+	if e := r.Expiration; e != nil {
+		out.Expiration = &checks.Expiration{
+			Days:                      aws.ToInt32(e.Days),
+			Date:                      dateString(e.Date),
+			ExpiredObjectDeleteMarker: aws.ToBool(e.ExpiredObjectDeleteMarker),
+		}
+	}
+	for _, t := range r.NoncurrentVersionTransitions {
+		out.NoncurrentTransitions = append(out.NoncurrentTransitions, checks.NoncurrentTransition{
+			NoncurrentDays:          aws.ToInt32(t.NoncurrentDays),
+			NewerNoncurrentVersions: aws.ToInt32(t.NewerNoncurrentVersions),
+			StorageClass:            string(t.StorageClass),
+		})
+	}
+	if e := r.NoncurrentVersionExpiration; e != nil {
+		out.NoncurrentExpiration = &checks.NoncurrentExpiration{
+			NoncurrentDays:          aws.ToInt32(e.NoncurrentDays),
+			NewerNoncurrentVersions: aws.ToInt32(e.NewerNoncurrentVersions),
+		}
+	}
+	if a := r.AbortIncompleteMultipartUpload; a != nil && a.DaysAfterInitiation != nil {
+		days := *a.DaysAfterInitiation
+		out.AbortIncompleteMultipartUploadDays = &days
+	}
+	return out
+}
+
+func dateString(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail failFunc) *checks.PublicAccessBlock {
+	out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
+	switch {
+	case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+		return &checks.PublicAccessBlock{}
+	case err != nil:
+		fail("GetPublicAccessBlock", err)
+		return nil
+	}
+	p := out.PublicAccessBlockConfiguration
+	if p == nil {
+		return &checks.PublicAccessBlock{}
+	}
+	return &checks.PublicAccessBlock{
+		BlockPublicAcls:       aws.ToBool(p.BlockPublicAcls),
+		IgnorePublicAcls:      aws.ToBool(p.IgnorePublicAcls),
+		BlockPublicPolicy:     aws.ToBool(p.BlockPublicPolicy),
+		RestrictPublicBuckets: aws.ToBool(p.RestrictPublicBuckets),
+	}
+}
+
+func bucketPolicy(ctx context.Context, api s3API, name string, fail failFunc) *checks.Policy {
+	out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name})
+	switch {
+	case isCode(err, "NoSuchBucketPolicy"):
+		return &checks.Policy{}
+	case err != nil:
+		fail("GetBucketPolicy", err)
+		return nil
+	}
+	p := checks.ParsePolicy(aws.ToString(out.Policy))
+	return &p
+}
+
+func bucketACL(ctx context.Context, api s3API, name string, fail failFunc) *checks.ACL {
+	out, err := api.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &name})
+	if err != nil {
+		fail("GetBucketAcl", err)
+		return nil
+	}
+	acl := &checks.ACL{Grants: make([]checks.Grant, 0, len(out.Grants))}
+	if out.Owner != nil {
+		acl.OwnerID = aws.ToString(out.Owner.ID)
+	}
+	for _, g := range out.Grants {
+		grant := checks.Grant{Permission: string(g.Permission)}
+		if ge := g.Grantee; ge != nil {
+			grant.Type = string(ge.Type)
+			grant.ID = aws.ToString(ge.ID)
+			grant.URI = aws.ToString(ge.URI)
+			grant.Email = aws.ToString(ge.EmailAddress)
+		}
+		acl.Grants = append(acl.Grants, grant)
+	}
+	return acl
+}
+
+func bucketOwnership(ctx context.Context, api s3API, name string, fail failFunc) *checks.Ownership {
+	out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name})
+	switch {
+	case isCode(err, "OwnershipControlsNotFoundError"):
+		return &checks.Ownership{}
+	case err != nil:
+		fail("GetBucketOwnershipControls", err)
+		return nil
+	}
+	o := &checks.Ownership{}
+	if out.OwnershipControls != nil && len(out.OwnershipControls.Rules) > 0 {
+		o.ObjectOwnership = string(out.OwnershipControls.Rules[0].ObjectOwnership)
+	}
+	return o
+}
+
+func bucketLogging(ctx context.Context, api s3API, name string, fail failFunc) *checks.Logging {
+	out, err := api.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &name})
+	if err != nil {
+		fail("GetBucketLogging", err)
+		return nil
+	}
+	l := &checks.Logging{}
+	if le := out.LoggingEnabled; le != nil {
+		l.Enabled = true
+		l.TargetBucket = aws.ToString(le.TargetBucket)
+		l.TargetPrefix = aws.ToString(le.TargetPrefix)
+	}
+	return l
+}
+
+func bucketReplication(ctx context.Context, api s3API, name string, fail failFunc) *checks.Replication {
+	out, err := api.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: &name})
+	switch {
+	case isCode(err, "ReplicationConfigurationNotFoundError"):
+		return &checks.Replication{Rules: []checks.ReplicationRule{}}
+	case err != nil:
+		fail("GetBucketReplication", err)
+		return nil
+	}
+	rep := &checks.Replication{Rules: []checks.ReplicationRule{}}
+	cfg := out.ReplicationConfiguration
+	if cfg == nil {
+		return rep
+	}
+	rep.Role = aws.ToString(cfg.Role)
+	for _, r := range cfg.Rules {
+		rep.Rules = append(rep.Rules, replicationRule(r))
+	}
+	return rep
+}
+
+// replicationRule normalises one rule: the prefix comes from the legacy field or the filter.
+func replicationRule(r types.ReplicationRule) checks.ReplicationRule {
+	out := checks.ReplicationRule{
+		ID:       aws.ToString(r.ID),
+		Status:   string(r.Status),
+		Priority: aws.ToInt32(r.Priority),
+		Prefix:   aws.ToString(r.Prefix),
+	}
+	if f := r.Filter; f != nil {
+		if f.Prefix != nil {
+			out.Prefix = *f.Prefix
+		}
+		if f.And != nil && f.And.Prefix != nil {
+			out.Prefix = *f.And.Prefix
+		}
+	}
+	if d := r.Destination; d != nil {
+		out.DestinationBucketARN = aws.ToString(d.Bucket)
+		out.DestinationBucket = bucketNameFromARN(out.DestinationBucketARN)
+		out.DestinationAccount = aws.ToString(d.Account)
+		out.StorageClass = string(d.StorageClass)
+		if d.EncryptionConfiguration != nil {
+			out.ReplicaKMSKeyID = aws.ToString(d.EncryptionConfiguration.ReplicaKmsKeyID)
+		}
+	}
+	if s := r.SourceSelectionCriteria; s != nil && s.SseKmsEncryptedObjects != nil {
+		out.SSEKMSEncryptedObjects = s.SseKmsEncryptedObjects.Status == types.SseKmsEncryptedObjectsStatusEnabled
+	}
+	if r.DeleteMarkerReplication != nil {
+		out.DeleteMarkerReplication = r.DeleteMarkerReplication.Status == types.DeleteMarkerReplicationStatusEnabled
+	}
+	return out
+}
+
+// bucketNameFromARN turns arn:aws:s3:::name into name; anything else is returned unchanged.
+func bucketNameFromARN(arn string) string {
+	if i := strings.Index(arn, ":::"); strings.HasPrefix(arn, "arn:") && i >= 0 {
+		return arn[i+3:]
+	}
+	return arn
+}
+
+// utcTime copies a time in UTC; nil stays nil.
+func utcTime(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

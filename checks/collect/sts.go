@@ -1,0 +1,50 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/coffer-audit/coffer/checks"
+)
+
+// identityProbeAttempts, identityProbeBackoff and identityProbeTimeout bound the first call, so a
+// wrong endpoint or missing credentials fail in seconds instead of after a full retry schedule.
+const (
+	identityProbeAttempts = 2
+	identityProbeBackoff  = 500 * time.Millisecond
+	identityProbeTimeout  = 15 * time.Second
+)
+
+// stsAPI is the part of STS the collector uses.
+type stsAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+var _ stsAPI = (*sts.Client)(nil)
+
+// identity calls STS GetCallerIdentity with a short retry budget and fills the account identity.
+func (c *collector) identity(ctx context.Context, acct *checks.Account) error {
+	ctx, cancel := context.WithTimeout(ctx, min(identityProbeTimeout, c.opts.CallTimeout))
+	defer cancel()
+	var api stsAPI = NewSTS(c.cfg, c.opts)
+	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
+		o.Retryer = newRetryer(identityProbeAttempts, identityProbeBackoff)()
+		o.RetryMaxAttempts = 0
+	})
+	if err != nil {
+		where := "AWS"
+		if ep := c.opts.endpoint(); ep != "" {
+			where = ep
+		}
+		return fmt.Errorf("get caller identity from %s (check credentials, profile and endpoint): %w", where, err)
+	}
+	acct.ID = aws.ToString(out.Account)
+	acct.CallerARN = aws.ToString(out.Arn)
+	acct.Partition = partitionOf(acct.CallerARN)
+	acct.HomeRegion = c.home
+	return nil
+}

@@ -1,0 +1,325 @@
+package checks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is coffer.yaml: bucket roles, check parameters, fix settings, the expected account and
+// waivers. Every field is optional.
+type Config struct {
+	Account AccountConfig `yaml:"account"`
+	Buckets BucketsConfig `yaml:"buckets"`
+	Params  Params        `yaml:"params"`
+	Fix     FixConfig     `yaml:"fix"`
+	Waivers []WaiverRule  `yaml:"waivers"`
+	// Source is the file the config came from, for messages.
+	Source string `yaml:"-"`
+}
+
+// AccountConfig guards against scanning or fixing the wrong account.
+type AccountConfig struct {
+	ExpectedID string `yaml:"expected_id"`
+}
+
+// BucketsConfig assigns roles by name or glob (path.Match syntax) and pairs primaries with standbys.
+type BucketsConfig struct {
+	Primary []string          `yaml:"primary"`
+	Standby []string          `yaml:"standby"`
+	Ignore  []string          `yaml:"ignore"`
+	Pairs   map[string]string `yaml:"pairs"`
+}
+
+// Params tune the checks; zero values take the defaults of DESIGN §4.
+type Params struct {
+	ObjectLockMinDays       int      `yaml:"object_lock_min_days" json:"object_lock_min_days"`
+	CMKRequiredFor          []string `yaml:"cmk_required_for" json:"cmk_required_for"`
+	ArchiveClasses          []string `yaml:"archive_classes" json:"archive_classes"`
+	ArchiveAfterDays        int      `yaml:"archive_after_days" json:"archive_after_days"`
+	AbortMultipartMaxDays   int      `yaml:"abort_multipart_max_days" json:"abort_multipart_max_days"`
+	AccessKeyMaxAgeDays     int      `yaml:"access_key_max_age_days" json:"access_key_max_age_days"`
+	UnusedCredentialsDays   int      `yaml:"unused_credentials_days" json:"unused_credentials_days"`
+	PasswordMinLength       int      `yaml:"password_min_length" json:"password_min_length"`
+	PasswordReusePrevention int      `yaml:"password_reuse_prevention" json:"password_reuse_prevention"`
+}
+
+// FixConfig holds values --fix and the printed commands need but cannot discover.
+type FixConfig struct {
+	KMSKey     string        `yaml:"kms_key"`
+	LogBucket  string        `yaml:"log_bucket"`
+	ObjectLock ObjectLockFix `yaml:"object_lock"`
+	Trail      TrailFix      `yaml:"trail"`
+}
+
+// ObjectLockFix is the default retention --fix applies (always GOVERNANCE mode).
+type ObjectLockFix struct {
+	Days int `yaml:"days"`
+}
+
+// TrailFix names the trail coffer suggests creating when there is none.
+type TrailFix struct {
+	Name   string `yaml:"name"`
+	Bucket string `yaml:"bucket"`
+}
+
+// WaiverRule accepts the risk of one check on matching resources until Expires.
+type WaiverRule struct {
+	Check    string `yaml:"check"`
+	Resource string `yaml:"resource"`
+	Reason   string `yaml:"reason"`
+	Expires  string `yaml:"expires"`
+	expires  time.Time
+	line     int
+}
+
+// DefaultParams are the catalog defaults.
+func DefaultParams() Params {
+	return Params{
+		ObjectLockMinDays:       30,
+		CMKRequiredFor:          []string{"standby"},
+		ArchiveClasses:          []string{"GLACIER", "DEEP_ARCHIVE"},
+		ArchiveAfterDays:        14,
+		AbortMultipartMaxDays:   7,
+		AccessKeyMaxAgeDays:     90,
+		UnusedCredentialsDays:   45,
+		PasswordMinLength:       14,
+		PasswordReusePrevention: 24,
+	}
+}
+
+// DefaultConfig is the configuration used when no coffer.yaml is given.
+func DefaultConfig() *Config {
+	return &Config{Params: DefaultParams()}
+}
+
+// ConfigError is a problem in coffer.yaml, with its position.
+type ConfigError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// LoadConfig reads and validates a coffer.yaml file.
+func LoadConfig(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(file, data)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// ParseConfig parses coffer.yaml strictly: an unknown key or a bad value is an error naming the line.
+func ParseConfig(file string, data []byte) (*Config, error) {
+	cfg := &Config{Source: file}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			fmt.Sscanf(m[1], "%d", &line)
+			msg = strings.TrimSpace(yamlLineRE.ReplaceAllString(msg, ""))
+			msg = strings.TrimPrefix(strings.TrimPrefix(msg, "unmarshal errors:\n"), ": ")
+		}
+		return nil, &ConfigError{File: file, Line: line, Msg: strings.TrimSpace(msg)}
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	if err := cfg.validate(&root); err != nil {
+		return nil, err
+	}
+	cfg.Params = mergeParams(cfg.Params, DefaultParams())
+	return cfg, nil
+}
+
+func (c *Config) validate(root *yaml.Node) error {
+	fail := func(msg string, keys ...string) error {
+		return &ConfigError{File: c.Source, Line: lineOf(root, keys...), Msg: msg}
+	}
+	if id := c.Account.ExpectedID; id != "" && !regexp.MustCompile(`^\d{12}$`).MatchString(id) {
+		return fail(fmt.Sprintf("account.expected_id must be 12 digits, got %q (quote it in YAML)", id), "account", "expected_id")
+	}
+	for role, patterns := range map[string][]string{"primary": c.Buckets.Primary, "standby": c.Buckets.Standby, "ignore": c.Buckets.Ignore} {
+		for _, p := range patterns {
+			if _, err := path.Match(p, ""); err != nil {
+				return fail(fmt.Sprintf("buckets.%s: bad pattern %q: %v", role, p, err), "buckets", role)
+			}
+		}
+	}
+	p := c.Params
+	for name, v := range map[string]int{
+		"object_lock_min_days": p.ObjectLockMinDays, "archive_after_days": p.ArchiveAfterDays,
+		"abort_multipart_max_days": p.AbortMultipartMaxDays, "access_key_max_age_days": p.AccessKeyMaxAgeDays,
+		"unused_credentials_days": p.UnusedCredentialsDays, "password_min_length": p.PasswordMinLength,
+		"password_reuse_prevention": p.PasswordReusePrevention,
+	} {
+		if v < 0 {
+			return fail(fmt.Sprintf("params.%s must not be negative, got %d", name, v), "params", name)
+		}
+	}
+	for _, r := range p.CMKRequiredFor {
+		if !validRoles[r] {
+			return fail(fmt.Sprintf("params.cmk_required_for: unknown role %q", r), "params", "cmk_required_for")
+		}
+	}
+	for _, sc := range p.ArchiveClasses {
+		if !archiveClasses[sc] {
+			return fail(fmt.Sprintf("params.archive_classes: unknown storage class %q", sc), "params", "archive_classes")
+		}
+	}
+	if d := c.Fix.ObjectLock.Days; d < 0 {
+		return fail("fix.object_lock.days must not be negative", "fix", "object_lock", "days")
+	}
+	waiverNodes := nodeAt(root, "waivers")
+	for i := range c.Waivers {
+		w := &c.Waivers[i]
+		if waiverNodes != nil && i < len(waiverNodes.Content) {
+			w.line = waiverNodes.Content[i].Line
+		}
+		werr := func(msg string) error {
+			return &ConfigError{File: c.Source, Line: w.line, Msg: "waivers[" + fmt.Sprint(i) + "]: " + msg}
+		}
+		switch {
+		case w.Check == "":
+			return werr("check is required")
+		case w.Resource == "":
+			return werr("resource is required (an ARN, a name or a glob)")
+		case strings.TrimSpace(w.Reason) == "":
+			return werr("reason is required")
+		case w.Expires == "":
+			return werr("expires is required (YYYY-MM-DD): a waiver without an end is a silent pass")
+		}
+		t, err := time.Parse("2006-01-02", w.Expires)
+		if err != nil {
+			return werr(fmt.Sprintf("expires %q is not a date (YYYY-MM-DD)", w.Expires))
+		}
+		w.expires = t
+		if _, err := path.Match(w.Resource, ""); err != nil {
+			return werr(fmt.Sprintf("bad resource pattern %q: %v", w.Resource, err))
+		}
+	}
+	return nil
+}
+
+var validRoles = map[string]bool{"primary": true, "standby": true, "trail-logs": true, "access-logs": true, "ignore": true}
+
+var archiveClasses = map[string]bool{"GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true, "STANDARD_IA": true, "ONEZONE_IA": true, "INTELLIGENT_TIERING": true}
+
+func mergeParams(p, def Params) Params {
+	if p.ObjectLockMinDays == 0 {
+		p.ObjectLockMinDays = def.ObjectLockMinDays
+	}
+	if p.CMKRequiredFor == nil {
+		p.CMKRequiredFor = def.CMKRequiredFor
+	}
+	if p.ArchiveClasses == nil {
+		p.ArchiveClasses = def.ArchiveClasses
+	}
+	if p.ArchiveAfterDays == 0 {
+		p.ArchiveAfterDays = def.ArchiveAfterDays
+	}
+	if p.AbortMultipartMaxDays == 0 {
+		p.AbortMultipartMaxDays = def.AbortMultipartMaxDays
+	}
+	if p.AccessKeyMaxAgeDays == 0 {
+		p.AccessKeyMaxAgeDays = def.AccessKeyMaxAgeDays
+	}
+	if p.UnusedCredentialsDays == 0 {
+		p.UnusedCredentialsDays = def.UnusedCredentialsDays
+	}
+	if p.PasswordMinLength == 0 {
+		p.PasswordMinLength = def.PasswordMinLength
+	}
+	if p.PasswordReusePrevention == 0 {
+		p.PasswordReusePrevention = def.PasswordReusePrevention
+	}
+	return p
+}
+
+// nodeAt walks mapping keys from the document root.
+func nodeAt(root *yaml.Node, keys ...string) *yaml.Node {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+func lineOf(root *yaml.Node, keys ...string) int {
+	for len(keys) > 0 {
+		if n := nodeAt(root, keys...); n != nil {
+			return n.Line
+		}
+		keys = keys[:len(keys)-1]
+	}
+	return 0
+}
+
+// FixSettings are the values remediation templates use for things coffer cannot discover, with
+// obvious placeholders where coffer.yaml does not say.
+type FixSettings struct {
+	KMSKey         string
+	LogBucket      string
+	ObjectLockDays int
+	TrailName      string
+	TrailBucket    string
+	// KMSKeyConfigured and LogBucketConfigured tell the fixer whether the values are real.
+	KMSKeyConfigured    bool
+	LogBucketConfigured bool
+}
+
+// FixSettings returns the fix values with placeholders filled in.
+func (c *Config) FixSettings() FixSettings {
+	s := FixSettings{
+		KMSKey: c.Fix.KMSKey, LogBucket: c.Fix.LogBucket, ObjectLockDays: c.Fix.ObjectLock.Days,
+		TrailName: c.Fix.Trail.Name, TrailBucket: c.Fix.Trail.Bucket,
+		KMSKeyConfigured: c.Fix.KMSKey != "", LogBucketConfigured: c.Fix.LogBucket != "",
+	}
+	if s.KMSKey == "" {
+		s.KMSKey = "<KMS_KEY_ARN>"
+	}
+	if s.LogBucket == "" {
+		s.LogBucket = "<LOG_BUCKET>"
+	}
+	if s.ObjectLockDays == 0 {
+		s.ObjectLockDays = c.Params.ObjectLockMinDays
+	}
+	if s.TrailName == "" {
+		s.TrailName = "coffer-audit-trail"
+	}
+	if s.TrailBucket == "" {
+		s.TrailBucket = "<TRAIL_LOG_BUCKET>"
+	}
+	return s
+}

@@ -1,0 +1,721 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// PolicyError is a problem in a Rego file (syntax, compile or metadata), with its position.
+type PolicyError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *PolicyError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// PolicyErrors is every problem found while loading policies.
+type PolicyErrors []*PolicyError
+
+func (e PolicyErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, pe := range e {
+		msgs[i] = pe.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Engine evaluates the loaded checks against snapshots. Queries are prepared once; an Engine is
+// safe for concurrent use.
+type Engine struct {
+	rules []*loadedRule
+}
+
+type loadedRule struct {
+	Rule
+	query rego.PreparedEvalQuery
+}
+
+// parseTemplates parses the rule's command templates with the standard functions and the given
+// overrides (functions bound to one evaluation).
+func (r *loadedRule) parseTemplates(bound template.FuncMap) ([]*template.Template, error) {
+	out := make([]*template.Template, 0, len(r.Remediation.Commands))
+	for i, cmd := range r.Remediation.Commands {
+		t, err := template.New(fmt.Sprintf("%s#%d", r.ID, i+1)).Funcs(templateFuncs).Funcs(bound).Parse(cmd)
+		if err != nil {
+			return nil, fmt.Errorf("remediation command %d: %w", i+1, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// EngineOptions says which policies to load besides the built-in ones.
+type EngineOptions struct {
+	// BuiltIn is the embedded policy tree (policies.FS); nil loads none.
+	BuiltIn fs.FS
+	// PolicyDirs are folders of user .rego files, loaded recursively.
+	PolicyDirs []string
+}
+
+// NewEngine parses, validates and compiles the policies and prepares one query per check.
+func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
+	modules := map[string]*ast.Module{}
+	var errs PolicyErrors
+	add := func(name, src string) {
+		mod, err := ast.ParseModuleWithOpts(name, src, ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			errs = append(errs, astErrors(name, err)...)
+			return
+		}
+		modules[name] = mod
+	}
+	if opts.BuiltIn != nil {
+		err := fs.WalkDir(opts.BuiltIn, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !isPolicyFile(p) {
+				return err
+			}
+			src, err := fs.ReadFile(opts.BuiltIn, p)
+			if err != nil {
+				return err
+			}
+			add("embedded:policies/"+p, string(src))
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read built-in policies: %w", err)
+		}
+	}
+	for _, dir := range opts.PolicyDirs {
+		info, err := os.Stat(dir)
+		if err != nil {
+			return nil, &PolicyError{File: dir, Msg: "cannot read policy dir: " + errors.Unwrap(err).Error()}
+		}
+		if !info.IsDir() {
+			return nil, &PolicyError{File: dir, Msg: "not a directory"}
+		}
+		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !isPolicyFile(p) {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			add(p, string(src))
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read policy dir %s: %w", dir, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	compiler := ast.NewCompiler()
+	compiler.Compile(modules)
+	if compiler.Failed() {
+		return nil, astErrors("", compiler.Errors)
+	}
+
+	e := &Engine{}
+	seen := map[string]string{}
+	names := SortedKeys(modules)
+	for _, name := range names {
+		mod := modules[name]
+		meta := packageAnnotation(mod)
+		if meta == nil {
+			continue
+		}
+		rule, err := ruleFromAnnotation(name, mod, meta)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, dup := seen[rule.ID]; dup {
+			errs = append(errs, &PolicyError{File: name, Line: meta.Location.Row, Msg: fmt.Sprintf("check id %q is already defined in %s", rule.ID, prev)})
+			continue
+		}
+		seen[rule.ID] = name
+		lr := &loadedRule{Rule: rule}
+		if _, err := lr.parseTemplates(nil); err != nil {
+			errs = append(errs, &PolicyError{File: name, Line: meta.Location.Row, Msg: err.Error()})
+			continue
+		}
+		q := fmt.Sprintf("resources := %[1]s.resources; deny := %[1]s.deny", rule.Package)
+		var perr error
+		lr.query, perr = rego.New(rego.Query(q), rego.Compiler(compiler)).PrepareForEval(ctx)
+		if perr != nil {
+			errs = append(errs, &PolicyError{File: name, Line: meta.Location.Row, Msg: fmt.Sprintf("prepare query: %v", perr)})
+			continue
+		}
+		e.rules = append(e.rules, lr)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].ID < e.rules[j].ID })
+	return e, nil
+}
+
+func isPolicyFile(p string) bool {
+	return strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego")
+}
+
+func astErrors(file string, err error) PolicyErrors {
+	var astErrs ast.Errors
+	if !errors.As(err, &astErrs) {
+		return PolicyErrors{{File: file, Msg: err.Error()}}
+	}
+	out := make(PolicyErrors, 0, len(astErrs))
+	for _, e := range astErrs {
+		pe := &PolicyError{File: file, Msg: e.Message}
+		if e.Location != nil {
+			if e.Location.File != "" {
+				pe.File = e.Location.File
+			}
+			pe.Line = e.Location.Row
+		}
+		out = append(out, pe)
+	}
+	return out
+}
+
+func packageAnnotation(mod *ast.Module) *ast.Annotations {
+	for _, a := range mod.Annotations {
+		if a.Scope == "package" && a.Custom != nil {
+			if _, ok := a.Custom["id"]; ok {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+type ruleMetadata struct {
+	ID           string         `json:"id"`
+	Severity     string         `json:"severity"`
+	Service      string         `json:"service"`
+	ResourceType string         `json:"resource_type"`
+	AppliesTo    string         `json:"applies_to"`
+	Requires     []string       `json:"requires"`
+	Frameworks   map[string]any `json:"frameworks"`
+	Remediation  struct {
+		Summary  string   `json:"summary"`
+		Fix      string   `json:"fix"`
+		Commands []string `json:"commands"`
+	} `json:"remediation"`
+}
+
+var (
+	idPattern       = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	requiresPattern = regexp.MustCompile(`^[a-z0-9]+:[A-Z][A-Za-z0-9]+$`)
+	knownFrameworks = map[string]bool{FrameworkCIS: true, FrameworkFSBP: true, FrameworkWorkshop: true}
+	knownFixClasses = map[FixClass]bool{FixAuto: true, FixOptIn: true, FixManual: true}
+)
+
+func ruleFromAnnotation(file string, mod *ast.Module, a *ast.Annotations) (Rule, *PolicyError) {
+	line := 0
+	if a.Location != nil {
+		line = a.Location.Row
+	}
+	fail := func(format string, args ...any) (Rule, *PolicyError) {
+		return Rule{}, &PolicyError{File: file, Line: line, Msg: "METADATA: " + fmt.Sprintf(format, args...)}
+	}
+	raw, err := json.Marshal(a.Custom)
+	if err != nil {
+		return fail("custom: %v", err)
+	}
+	var m ruleMetadata
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return fail("custom: %v", err)
+	}
+	if !idPattern.MatchString(m.ID) {
+		return fail("id %q must be kebab-case", m.ID)
+	}
+	sev, err := ParseSeverity(m.Severity)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if a.Title == "" {
+		return fail("title is required")
+	}
+	if m.Service == "" {
+		return fail("custom.service is required")
+	}
+	for _, r := range m.Requires {
+		if !requiresPattern.MatchString(r) {
+			return fail("requires entry %q must look like service:Operation", r)
+		}
+	}
+	frameworks := map[string][]string{}
+	for name, v := range m.Frameworks {
+		if !knownFrameworks[name] {
+			return fail("unknown framework %q (want %s, %s or %s)", name, FrameworkCIS, FrameworkFSBP, FrameworkWorkshop)
+		}
+		list, ok := v.([]any)
+		if !ok && v != nil {
+			return fail("frameworks.%s must be a list", name)
+		}
+		ids := []string{}
+		for _, item := range list {
+			s, ok := item.(string)
+			if !ok {
+				return fail("frameworks.%s: %v must be a quoted string (YAML reads 2.10 as 2.1)", name, item)
+			}
+			ids = append(ids, s)
+		}
+		frameworks[name] = ids
+	}
+	fix := FixClass(m.Remediation.Fix)
+	if !knownFixClasses[fix] {
+		return fail("remediation.fix %q must be auto, opt-in or manual", m.Remediation.Fix)
+	}
+	if m.Remediation.Summary == "" {
+		return fail("remediation.summary is required")
+	}
+	hasResources, hasDeny := false, false
+	for _, r := range mod.Rules {
+		switch r.Head.Name.String() {
+		case "resources":
+			hasResources = true
+		case "deny":
+			hasDeny = true
+		}
+		if len(r.Head.Reference) > 0 {
+			switch r.Head.Reference[0].Value.String() {
+			case "resources":
+				hasResources = true
+			case "deny":
+				hasDeny = true
+			}
+		}
+	}
+	if !hasResources || !hasDeny {
+		return fail("package %s must define both `resources` and `deny`", mod.Package.Path)
+	}
+	return Rule{
+		ID: m.ID, Title: a.Title, Description: strings.TrimSpace(a.Description), Severity: sev,
+		Service: m.Service, AppliesTo: m.AppliesTo, Frameworks: frameworks,
+		Remediation: RuleRemediation{Summary: m.Remediation.Summary, Commands: m.Remediation.Commands, Fix: fix},
+		Requires:    m.Requires, Package: mod.Package.Path.String(), Source: file,
+	}, nil
+}
+
+// Rules returns the loaded checks' metadata, sorted by id.
+func (e *Engine) Rules() []Rule {
+	out := make([]Rule, len(e.rules))
+	for i, r := range e.rules {
+		out[i] = r.Rule
+	}
+	return out
+}
+
+// EvalOptions carries what evaluation needs besides the snapshot.
+type EvalOptions struct {
+	Config *Config
+	Tool   Tool
+	// Now is the clock for the report times and waiver expiry; time.Now when nil.
+	Now func() time.Time
+}
+
+// Evaluate runs every check on the snapshot. Per-check failures become ERROR findings; the error
+// return is reserved for problems that make the whole report meaningless.
+func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions) (*Report, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	report := &Report{
+		SchemaVersion: ReportSchemaVersion, Tool: opts.Tool, AccountID: snap.Account.ID,
+		Regions: snap.Regions, StartedAt: now().UTC(), Rules: e.Rules(),
+	}
+	ev, err := newEvaluation(snap, cfg)
+	if err != nil {
+		return nil, err
+	}
+	results := make([][]Finding, len(e.rules))
+	notices := make([][]string, len(e.rules))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, rule := range e.rules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i], notices[i] = ev.run(ctx, rule)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	for i := range results {
+		report.Findings = append(report.Findings, results[i]...)
+		report.Notices = append(report.Notices, notices[i]...)
+	}
+	report.Notices = append(report.Notices, applyWaivers(report.Findings, cfg.Waivers, now())...)
+	sort.SliceStable(report.Findings, func(i, j int) bool {
+		a, b := report.Findings[i], report.Findings[j]
+		if a.CheckID != b.CheckID {
+			return a.CheckID < b.CheckID
+		}
+		return a.Resource.ARN < b.Resource.ARN
+	})
+	report.Summarize()
+	report.FinishedAt = now().UTC()
+	return report, nil
+}
+
+// evaluation is one snapshot prepared for evaluation: the Rego input converted once and the
+// lookups that rendering and error attribution need.
+type evaluation struct {
+	snap   *Snapshot
+	cfg    *Config
+	fix    FixSettings
+	params map[string]any
+	input  ast.Value
+	roles  map[string]string
+	index  resourceIndex
+	byOp   map[string][]CollectError
+}
+
+type resourceIndex struct {
+	buckets map[string]*Bucket
+	roles   map[string]*Role
+	users   map[string]*User
+	keys    map[string]*Key
+	trails  map[string]*Trail
+}
+
+func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
+	ev := &evaluation{snap: snap, cfg: cfg, fix: cfg.FixSettings(), byOp: map[string][]CollectError{}}
+	ev.roles = BucketRoles(snap, cfg)
+	pairs := StandbyPairs(snap, cfg, ev.roles)
+
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return nil, fmt.Errorf("encode snapshot for evaluation: %w", err)
+	}
+	var input map[string]any
+	if err := json.Unmarshal(raw, &input); err != nil {
+		return nil, fmt.Errorf("decode snapshot for evaluation: %w", err)
+	}
+	paramsRaw, _ := json.Marshal(cfg.Params)
+	_ = json.Unmarshal(paramsRaw, &ev.params)
+	input["coffer"] = map[string]any{
+		"now":        snap.CollectedAt.UTC().Format(time.RFC3339),
+		"roles":      ev.roles,
+		"standby_of": pairs,
+		"params":     ev.params,
+	}
+	if ev.input, err = ast.InterfaceToValue(input); err != nil {
+		return nil, fmt.Errorf("convert snapshot for evaluation: %w", err)
+	}
+	ev.index = resourceIndex{buckets: map[string]*Bucket{}, roles: map[string]*Role{}, users: map[string]*User{}, keys: map[string]*Key{}, trails: map[string]*Trail{}}
+	for i := range snap.S3.Buckets {
+		b := &snap.S3.Buckets[i]
+		ev.index.buckets[b.ARN] = b
+		ev.index.buckets[b.Name] = b
+	}
+	for i := range snap.IAM.Roles {
+		ev.index.roles[snap.IAM.Roles[i].ARN] = &snap.IAM.Roles[i]
+	}
+	for i := range snap.IAM.Users {
+		ev.index.users[snap.IAM.Users[i].ARN] = &snap.IAM.Users[i]
+	}
+	for i := range snap.KMS.Keys {
+		ev.index.keys[snap.KMS.Keys[i].ARN] = &snap.KMS.Keys[i]
+	}
+	for i := range snap.CloudTrail.Trails {
+		ev.index.trails[snap.CloudTrail.Trails[i].ARN] = &snap.CloudTrail.Trails[i]
+	}
+	for _, ce := range snap.Errors {
+		op := ce.Service + ":" + ce.Operation
+		ev.byOp[op] = append(ev.byOp[op], ce)
+	}
+	return ev, nil
+}
+
+type denyEntry struct {
+	Resource Resource       `json:"resource"`
+	Msg      string         `json:"msg"`
+	Evidence *Evidence      `json:"evidence"`
+	Vars     map[string]any `json:"vars"`
+}
+
+func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []string) {
+	rs, err := rule.query.Eval(ctx, rego.EvalParsedInput(ev.input))
+	if err == nil && len(rs) == 0 {
+		err = errors.New("the query had no result (resources or deny undefined)")
+	}
+	if err != nil {
+		msg := fmt.Sprintf("check %s could not be evaluated: %v", rule.ID, err)
+		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
+	}
+	var resources []Resource
+	var denies []denyEntry
+	if err := convert(rs[0].Bindings["resources"], &resources); err != nil {
+		msg := fmt.Sprintf("check %s returned malformed resources: %v", rule.ID, err)
+		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
+	}
+	if err := convert(rs[0].Bindings["deny"], &denies); err != nil {
+		msg := fmt.Sprintf("check %s returned malformed deny entries: %v", rule.ID, err)
+		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
+	}
+
+	inScope := make(map[string]Resource, len(resources))
+	for _, r := range resources {
+		inScope[r.ARN] = r
+	}
+	denied := map[string][]denyEntry{}
+	for _, d := range denies {
+		if d.Resource.ARN == "" {
+			msg := fmt.Sprintf("check %s returned a deny entry without a resource ARN: %q", rule.ID, d.Msg)
+			return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
+		}
+		denied[d.Resource.ARN] = append(denied[d.Resource.ARN], d)
+		if _, ok := inScope[d.Resource.ARN]; !ok {
+			inScope[d.Resource.ARN] = d.Resource
+		}
+	}
+
+	errored := ev.errorsFor(rule, inScope)
+	findings := make([]Finding, 0, len(inScope)+len(errored))
+	for arn, msg := range errored {
+		res, ok := inScope[arn]
+		if !ok {
+			res = msg.resource
+		}
+		findings = append(findings, ev.finding(rule, res, StatusError, msg.text, nil, nil))
+	}
+	for arn, res := range inScope {
+		if _, bad := errored[arn]; bad {
+			continue
+		}
+		ds := denied[arn]
+		if len(ds) == 0 {
+			findings = append(findings, ev.finding(rule, res, StatusPass, fmt.Sprintf("%s: %s.", res.Name, strings.TrimSuffix(rule.Title, ".")), nil, nil))
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Msg < ds[j].Msg })
+		msgs := make([]string, len(ds))
+		vars := map[string]any{}
+		for i, d := range ds {
+			msgs[i] = d.Msg
+			for k, v := range d.Vars {
+				vars[k] = v
+			}
+		}
+		findings = append(findings, ev.finding(rule, res, StatusFail, strings.Join(msgs, " "), ds[0].Evidence, vars))
+	}
+	var notices []string
+	templates, err := rule.parseTemplates(ev.funcs())
+	if err != nil {
+		notices = append(notices, fmt.Sprintf("%s: %v", rule.ID, err))
+	}
+	for i := range findings {
+		if findings[i].Status != StatusFail {
+			continue
+		}
+		cmds, err := ev.render(templates, &findings[i])
+		if err != nil {
+			notices = append(notices, fmt.Sprintf("%s on %s: remediation commands could not be rendered: %v", rule.ID, findings[i].Resource.ARN, err))
+		}
+		findings[i].Remediation.Commands = cmds
+		if findings[i].Remediation.Fix == FixAuto && hasPlaceholder(cmds) {
+			// A command with a placeholder cannot run unattended: the user must supply the value.
+			findings[i].Remediation.Fix = FixManual
+		}
+	}
+	return findings, notices
+}
+
+type erroredResource struct {
+	resource Resource
+	text     string
+}
+
+// errorsFor attributes collection errors to the check's resources: a failed read that the check
+// requires makes the resource ERROR; a failed listing (no resource) makes the check ERROR on an
+// account-wide resource, since resources may be missing from scope altogether.
+func (ev *evaluation) errorsFor(rule *loadedRule, inScope map[string]Resource) map[string]erroredResource {
+	out := map[string]erroredResource{}
+	for _, op := range rule.Requires {
+		for _, ce := range ev.byOp[op] {
+			reason := fmt.Sprintf("could not read %s: %s failed", nameOr(ce.Resource, "the account"), op)
+			if ce.Region != "" {
+				reason += " in " + ce.Region
+			}
+			reason += fmt.Sprintf(" (%s: %s)", ce.Code, ce.Message)
+			target := ce.Resource
+			res, ok := inScope[target]
+			if !ok {
+				if b, isBucket := ev.index.buckets[target]; isBucket {
+					// A bucket outside this check's scope does not make the check blind.
+					res, ok = inScope[b.ARN]
+					if !ok {
+						continue
+					}
+					target = b.ARN
+				}
+			}
+			if !ok {
+				res = ev.errorResource(ce)
+				target = res.ARN
+			}
+			if prev, dup := out[target]; dup {
+				reason = prev.text + "; " + reason
+			}
+			out[target] = erroredResource{resource: res, text: reason}
+		}
+	}
+	return out
+}
+
+func nameOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (ev *evaluation) accountResource() Resource {
+	part := ev.snap.Account.Partition
+	if part == "" {
+		part = "aws"
+	}
+	return Resource{ARN: fmt.Sprintf("arn:%s:iam::%s:root", part, ev.snap.Account.ID), Type: "AWS::::Account", Name: ev.snap.Account.ID, Region: nameOr(ev.snap.Account.HomeRegion, "global")}
+}
+
+// errorResource names what a failed call was about when it is not a resource in scope.
+func (ev *evaluation) errorResource(ce CollectError) Resource {
+	if ce.Resource == "" {
+		r := ev.accountResource()
+		if ce.Region != "" {
+			r.ARN = fmt.Sprintf("arn:%s:%s:%s:%s:*", nameOr(ev.snap.Account.Partition, "aws"), ce.Service, ce.Region, ev.snap.Account.ID)
+			r.Type = "AWS::" + strings.ToUpper(ce.Service) + "::Region"
+			r.Name = ce.Service + " in " + ce.Region
+			r.Region = ce.Region
+		}
+		return r
+	}
+	return Resource{ARN: ce.Resource, Type: "AWS::" + strings.ToUpper(ce.Service) + "::Resource", Name: lastSegment(ce.Resource), Region: nameOr(ce.Region, "global")}
+}
+
+func lastSegment(arn string) string {
+	if i := strings.LastIndexAny(arn, ":/"); i >= 0 && i < len(arn)-1 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+func (ev *evaluation) finding(rule *loadedRule, res Resource, status Status, msg string, evidence *Evidence, vars map[string]any) Finding {
+	if res.Type == "AWS::S3::Bucket" && res.Role == "" {
+		res.Role = ev.roles[res.Name]
+	}
+	return Finding{
+		CheckID: rule.ID, Title: rule.Title, Severity: rule.Severity, Status: status, Resource: res,
+		Message: msg, Evidence: evidence, Frameworks: rule.Frameworks, Vars: vars,
+		Remediation: Remediation{Summary: rule.Remediation.Summary, Commands: []string{}, Fix: rule.Remediation.Fix},
+	}
+}
+
+// CommandData is what remediation templates see (docs/writing-checks.md).
+type CommandData struct {
+	AccountID string
+	Partition string
+	Resource  Resource
+	Bucket    *Bucket
+	Role      *Role
+	User      *User
+	Key       *Key
+	Trail     *Trail
+	Snapshot  *Snapshot
+	Params    map[string]any
+	Fix       FixSettings
+	Vars      map[string]any
+}
+
+func (ev *evaluation) render(templates []*template.Template, f *Finding) ([]string, error) {
+	data := CommandData{
+		AccountID: ev.snap.Account.ID, Partition: nameOr(ev.snap.Account.Partition, "aws"), Resource: f.Resource,
+		Bucket: ev.index.buckets[f.Resource.ARN], Role: ev.index.roles[f.Resource.ARN], User: ev.index.users[f.Resource.ARN],
+		Key: ev.index.keys[f.Resource.ARN], Trail: ev.index.trails[f.Resource.ARN],
+		Snapshot: ev.snap, Params: ev.params, Fix: ev.fix, Vars: f.Vars,
+	}
+	if data.Vars == nil {
+		data.Vars = map[string]any{}
+	}
+	return renderCommands(templates, data)
+}
+
+func renderCommands(templates []*template.Template, data CommandData) ([]string, error) {
+	cmds := []string{}
+	var errs []error
+	for _, t := range templates {
+		var sb strings.Builder
+		if err := t.Execute(&sb, data); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out := sb.String()
+		if strings.Contains(out, "<no value>") {
+			errs = append(errs, fmt.Errorf("template %s refers to a value that is not there: %s", t.Name(), strings.TrimSpace(out)))
+			continue
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				cmds = append(cmds, line)
+			}
+		}
+	}
+	return cmds, errors.Join(errs...)
+}
+
+var placeholderRE = regexp.MustCompile(`<[A-Z][A-Z0-9_]*>`)
+
+func hasPlaceholder(cmds []string) bool {
+	for _, c := range cmds {
+		if placeholderRE.MatchString(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// convert copies a Rego result (sets become lists) into a Go value through JSON.
+func convert(v any, out any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}

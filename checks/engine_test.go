@@ -1,0 +1,323 @@
+package checks_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/coffer-audit/coffer/checks"
+	"github.com/google/go-cmp/cmp"
+)
+
+const libRego = `package lib.resource
+
+import rego.v1
+
+role(b) := input.coffer.roles[b.name]
+
+bucket(b) := {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role(b)}
+`
+
+const versioningRego = `# METADATA
+# title: Buckets have versioning
+# description: Test rule.
+# custom:
+#   id: test-versioning
+#   severity: HIGH
+#   service: s3
+#   requires: ["s3:ListBuckets", "s3:GetBucketVersioning"]
+#   frameworks:
+#     aws-fsbp: ["S3.14"]
+#   remediation:
+#     summary: Turn versioning on.
+#     fix: auto
+#     commands:
+#       - aws s3api put-bucket-versioning --bucket {{.Resource.Name}} --versioning-configuration Status=Enabled
+package coffer.test.versioning
+
+import data.lib.resource
+import rego.v1
+
+resources contains resource.bucket(b) if some b in input.s3.buckets
+
+deny contains {"resource": resource.bucket(b), "msg": sprintf("Bucket %s is not versioned.", [b.name]), "evidence": {"path": sprintf("s3.buckets[%d].versioning.status", [i]), "value": b.versioning.status}} if {
+	some i, b in input.s3.buckets
+	b.versioning.status != "Enabled"
+}
+`
+
+const kmsPlaceholderRego = `# METADATA
+# title: Buckets use a CMK
+# custom:
+#   id: test-cmk
+#   severity: MEDIUM
+#   service: s3
+#   requires: ["s3:GetBucketEncryption"]
+#   remediation:
+#     summary: Use a CMK.
+#     fix: auto
+#     commands:
+#       - aws s3api put-bucket-encryption --bucket {{.Resource.Name}} --server-side-encryption-configuration {{sq (printf "{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"%s\"}}]}" .Fix.KMSKey)}}
+package coffer.test.cmk
+
+import data.lib.resource
+import rego.v1
+
+resources contains resource.bucket(b) if some b in input.s3.buckets
+
+deny contains {"resource": resource.bucket(b), "msg": sprintf("Bucket %s has no CMK.", [b.name])} if {
+	some b in input.s3.buckets
+	b.encryption.rules[0].kms_key_id == ""
+}
+`
+
+func testEngine(t *testing.T, extra map[string]string) *checks.Engine {
+	t.Helper()
+	fsys := fstest.MapFS{
+		"lib/resource.rego":      {Data: []byte(libRego)},
+		"test/versioning.rego":   {Data: []byte(versioningRego)},
+		"test/cmk.rego":          {Data: []byte(kmsPlaceholderRego)},
+		"test/ignored_test.rego": {Data: []byte("package x_test\nthis is not rego")},
+	}
+	for name, src := range extra {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	e, err := checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: fsys})
+	if err != nil {
+		t.Fatalf("NewEngine: %v", err)
+	}
+	return e
+}
+
+func bucket(name, versioning string) checks.Bucket {
+	return checks.Bucket{
+		Name: name, ARN: "arn:aws:s3:::" + name, Region: "us-east-1",
+		Versioning: &checks.Versioning{Status: versioning},
+		Encryption: &checks.Encryption{Rules: []checks.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/k"}}},
+	}
+}
+
+func snapshot(buckets ...checks.Bucket) *checks.Snapshot {
+	return &checks.Snapshot{
+		SchemaVersion: checks.SnapshotSchemaVersion,
+		CollectedAt:   time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		Account:       checks.Account{ID: "123456789012", Partition: "aws", HomeRegion: "us-east-1"},
+		S3:            checks.S3{Buckets: buckets},
+	}
+}
+
+var fixedNow = func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }
+
+type verdict struct {
+	Check, ARN string
+	Status     checks.Status
+}
+
+func verdicts(r *checks.Report) []verdict {
+	var out []verdict
+	for _, f := range r.Findings {
+		out = append(out, verdict{f.CheckID, f.Resource.ARN, f.Status})
+	}
+	return out
+}
+
+func TestEvaluateStatuses(t *testing.T) {
+	e := testEngine(t, nil)
+	tests := []struct {
+		name string
+		snap *checks.Snapshot
+		cfg  *checks.Config
+		want []verdict
+	}{
+		{
+			name: "pass and fail",
+			snap: snapshot(bucket("a", "Enabled"), bucket("b", "Suspended")),
+			want: []verdict{
+				{"test-cmk", "arn:aws:s3:::a", checks.StatusPass}, {"test-cmk", "arn:aws:s3:::b", checks.StatusPass},
+				{"test-versioning", "arn:aws:s3:::a", checks.StatusPass}, {"test-versioning", "arn:aws:s3:::b", checks.StatusFail},
+			},
+		},
+		{
+			name: "a failed read makes the bucket ERROR for the checks that need it, never PASS",
+			snap: func() *checks.Snapshot {
+				b := bucket("a", "")
+				b.Versioning = nil
+				s := snapshot(b)
+				s.Errors = []checks.CollectError{{Service: "s3", Operation: "GetBucketVersioning", Resource: "arn:aws:s3:::a", Region: "us-east-1", Code: "AccessDenied", Message: "denied"}}
+				return s
+			}(),
+			want: []verdict{
+				{"test-cmk", "arn:aws:s3:::a", checks.StatusPass},
+				{"test-versioning", "arn:aws:s3:::a", checks.StatusError},
+			},
+		},
+		{
+			name: "a failed listing makes the check ERROR on the account even with no resources",
+			snap: func() *checks.Snapshot {
+				s := snapshot()
+				s.Errors = []checks.CollectError{{Service: "s3", Operation: "ListBuckets", Code: "AccessDenied", Message: "denied"}}
+				return s
+			}(),
+			want: []verdict{{"test-versioning", "arn:aws:iam::123456789012:root", checks.StatusError}},
+		},
+		{
+			name: "a waiver turns FAIL into WAIVED",
+			snap: snapshot(bucket("b", "Suspended")),
+			cfg: mustConfig(t, `waivers:
+  - check: test-versioning
+    resource: "arn:aws:s3:::b*"
+    reason: legacy bucket, migrating
+    expires: 2027-01-01
+`),
+			want: []verdict{
+				{"test-cmk", "arn:aws:s3:::b", checks.StatusPass},
+				{"test-versioning", "arn:aws:s3:::b", checks.StatusWaived},
+			},
+		},
+		{
+			name: "an expired waiver stops applying",
+			snap: snapshot(bucket("b", "Suspended")),
+			cfg: mustConfig(t, `waivers:
+  - {check: test-versioning, resource: b, reason: old, expires: 2026-01-01}
+`),
+			want: []verdict{
+				{"test-cmk", "arn:aws:s3:::b", checks.StatusPass},
+				{"test-versioning", "arn:aws:s3:::b", checks.StatusFail},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := e.Evaluate(context.Background(), tc.snap, checks.EvalOptions{Config: tc.cfg, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, verdicts(r)); diff != "" {
+				t.Errorf("verdicts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEvaluateFindingDetails(t *testing.T) {
+	e := testEngine(t, nil)
+	snap := snapshot(bucket("b", "Suspended"))
+	snap.S3.Buckets[0].Encryption.Rules[0].KMSKeyID = ""
+	r, err := e.Evaluate(context.Background(), snap, checks.EvalOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCheck := map[string]checks.Finding{}
+	for _, f := range r.Findings {
+		byCheck[f.CheckID] = f
+	}
+	v := byCheck["test-versioning"]
+	want := []string{"aws s3api put-bucket-versioning --bucket b --versioning-configuration Status=Enabled"}
+	if diff := cmp.Diff(want, v.Remediation.Commands); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+	if v.Evidence == nil || v.Evidence.Path != "s3.buckets[0].versioning.status" || v.Evidence.Value != "Suspended" {
+		t.Errorf("evidence = %+v", v.Evidence)
+	}
+	if v.Resource.Role != "primary" || v.Remediation.Fix != checks.FixAuto {
+		t.Errorf("role %q fix %q, want primary auto", v.Resource.Role, v.Remediation.Fix)
+	}
+	cmk := byCheck["test-cmk"]
+	if cmk.Remediation.Fix != checks.FixManual {
+		t.Errorf("a command with a placeholder must not be auto-fixable, got %q", cmk.Remediation.Fix)
+	}
+	if len(cmk.Remediation.Commands) != 1 || !strings.Contains(cmk.Remediation.Commands[0], `'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"<KMS_KEY_ARN>"}}]}'`) {
+		t.Errorf("cmk command = %q", cmk.Remediation.Commands)
+	}
+	if got := r.Summary; got.Fail != 2 || got.BySeverity["HIGH"] != 1 || got.BySeverity["MEDIUM"] != 1 {
+		t.Errorf("summary = %+v", got)
+	}
+}
+
+func TestEngineRejectsBadPolicies(t *testing.T) {
+	tests := []struct {
+		name, file, src, want string
+	}{
+		{"syntax error", "bad.rego", "package coffer.bad\n\nimport rego.v1\n\ndeny contains x if {\n", "bad.rego:"},
+		{"unknown severity", "sev.rego", strings.Replace(versioningRego, "severity: HIGH", "severity: URGENT", 1), `unknown severity "URGENT"`},
+		{"unquoted framework id", "fw.rego", strings.Replace(versioningRego, `aws-fsbp: ["S3.14"]`, "cis-aws-3.0.0: [2.10]", 1), "must be a quoted string"},
+		{"bad template", "tmpl.rego", strings.Replace(versioningRego, "{{.Resource.Name}}", "{{.Resource.Name", 1), "remediation command 1"},
+		{"missing deny", "nodeny.rego", strings.Replace(versioningRego, "deny contains", "other contains", 1), "must define both"},
+		{"unknown fix class", "fix.rego", strings.Replace(versioningRego, "fix: auto", "fix: sometimes", 1), "remediation.fix"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := strings.Replace(tc.src, "package coffer.test.versioning", "package coffer.user."+strings.TrimSuffix(tc.file, ".rego"), 1)
+			src = strings.Replace(src, "id: test-versioning", "id: user-"+strings.TrimSuffix(tc.file, ".rego"), 1)
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: fstest.MapFS{"lib/resource.rego": {Data: []byte(libRego)}}, PolicyDirs: []string{dir}})
+			if err == nil {
+				t.Fatal("NewEngine accepted a broken policy")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), filepath.Join(dir, tc.file)) {
+				t.Errorf("error %q should name the file and contain %q", err, tc.want)
+			}
+			var pe checks.PolicyErrors
+			var single *checks.PolicyError
+			if !errors.As(err, &pe) && !errors.As(err, &single) {
+				t.Errorf("error is %T, want a PolicyError", err)
+			}
+		})
+	}
+}
+
+func TestEngineRejectsDuplicateIDs(t *testing.T) {
+	fsys := fstest.MapFS{
+		"lib/resource.rego": {Data: []byte(libRego)},
+		"a/v.rego":          {Data: []byte(versioningRego)},
+		"b/v.rego":          {Data: []byte(strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.other", 1))},
+	}
+	_, err := checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: fsys})
+	if err == nil || !strings.Contains(err.Error(), `check id "test-versioning" is already defined`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	f := func(sev checks.Severity, st checks.Status) checks.Finding {
+		return checks.Finding{Severity: sev, Status: st}
+	}
+	tests := []struct {
+		name     string
+		findings []checks.Finding
+		failOn   checks.Severity
+		want     int
+	}{
+		{"clean", []checks.Finding{f(checks.SeverityHigh, checks.StatusPass)}, checks.SeverityLow, 0},
+		{"fail", []checks.Finding{f(checks.SeverityLow, checks.StatusFail)}, checks.SeverityLow, 1},
+		{"fail below threshold", []checks.Finding{f(checks.SeverityLow, checks.StatusFail)}, checks.SeverityHigh, 0},
+		{"error only", []checks.Finding{f(checks.SeverityHigh, checks.StatusError)}, checks.SeverityLow, 3},
+		{"fail beats error", []checks.Finding{f(checks.SeverityHigh, checks.StatusError), f(checks.SeverityHigh, checks.StatusFail)}, checks.SeverityLow, 1},
+		{"waived never fails", []checks.Finding{f(checks.SeverityCritical, checks.StatusWaived)}, checks.SeverityLow, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &checks.Report{Findings: tc.findings}
+			if got := r.ExitCode(tc.failOn); got != tc.want {
+				t.Errorf("ExitCode = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func mustConfig(t *testing.T, src string) *checks.Config {
+	t.Helper()
+	cfg, err := checks.ParseConfig("coffer.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}

@@ -1,0 +1,425 @@
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+// The merge functions below build the configuration a remediation applies. Each starts from what
+// is there and only adds what the check needs, so printed commands and --fix never clobber a
+// user's rules or statements. They are shared by the command templates and the fixer.
+
+// TLSOnlySid names the statement coffer adds to deny plain-HTTP access.
+const TLSOnlySid = "CofferDenyInsecureTransport"
+
+// TLSOnlyPolicy returns the bucket policy with a statement denying requests without TLS added.
+func TLSOnlyPolicy(bucketARN, current string) (string, error) {
+	doc := map[string]any{}
+	if strings.TrimSpace(current) != "" {
+		if err := json.Unmarshal([]byte(DecodePolicyText(current)), &doc); err != nil {
+			return "", fmt.Errorf("existing policy of %s is not valid JSON: %w", bucketARN, err)
+		}
+	}
+	statements, err := statementList(doc["Statement"])
+	if err != nil {
+		return "", fmt.Errorf("existing policy of %s: %w", bucketARN, err)
+	}
+	for _, s := range statements {
+		if m, ok := s.(map[string]any); ok && m["Sid"] == TLSOnlySid {
+			return compactJSON(doc)
+		}
+	}
+	if _, ok := doc["Version"]; !ok {
+		doc["Version"] = "2012-10-17"
+	}
+	doc["Statement"] = append(statements, map[string]any{
+		"Sid":       TLSOnlySid,
+		"Effect":    "Deny",
+		"Principal": "*",
+		"Action":    "s3:*",
+		"Resource":  []string{bucketARN, bucketARN + "/*"},
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	})
+	return compactJSON(doc)
+}
+
+// MFATrustPolicy returns the trust policy with aws:MultiFactorAuthPresent required on every Allow
+// statement that lets an AWS principal assume the role. Other statements and conditions stay.
+func MFATrustPolicy(current string) (string, error) {
+	doc := map[string]any{}
+	if err := json.Unmarshal([]byte(DecodePolicyText(current)), &doc); err != nil {
+		return "", fmt.Errorf("trust policy is not valid JSON: %w", err)
+	}
+	statements, err := statementList(doc["Statement"])
+	if err != nil {
+		return "", fmt.Errorf("trust policy: %w", err)
+	}
+	for _, s := range statements {
+		st, ok := s.(map[string]any)
+		if !ok || st["Effect"] != "Allow" || !hasAWSPrincipal(st["Principal"]) {
+			continue
+		}
+		cond, _ := st["Condition"].(map[string]any)
+		if cond == nil {
+			cond = map[string]any{}
+		}
+		boolCond, _ := cond["Bool"].(map[string]any)
+		if boolCond == nil {
+			boolCond = map[string]any{}
+		}
+		boolCond["aws:MultiFactorAuthPresent"] = "true"
+		cond["Bool"] = boolCond
+		st["Condition"] = cond
+	}
+	doc["Statement"] = statements
+	return compactJSON(doc)
+}
+
+func hasAWSPrincipal(p any) bool {
+	switch v := p.(type) {
+	case string:
+		return v == "*"
+	case map[string]any:
+		_, ok := v["AWS"]
+		return ok
+	}
+	return false
+}
+
+func statementList(v any) ([]any, error) {
+	switch s := v.(type) {
+	case nil:
+		return []any{}, nil
+	case []any:
+		return s, nil
+	case map[string]any:
+		return []any{s}, nil
+	}
+	return nil, fmt.Errorf("Statement is neither an object nor a list")
+}
+
+// Lifecycle rule ids coffer adds.
+const (
+	ArchiveRuleID = "coffer-archive"
+	HygieneRuleID = "coffer-hygiene"
+)
+
+// LifecycleWithArchive returns the lifecycle configuration (S3 API JSON) with a whole-bucket rule
+// transitioning current versions to class after days, keeping every existing rule.
+func LifecycleWithArchive(rules []LifecycleRule, days int, class string) (string, error) {
+	out := make([]any, 0, len(rules)+1)
+	for _, r := range rules {
+		if r.ID == ArchiveRuleID {
+			continue
+		}
+		out = append(out, LifecycleRuleJSON(r))
+	}
+	out = append(out, map[string]any{
+		"ID": ArchiveRuleID, "Status": "Enabled", "Filter": map[string]any{"Prefix": ""},
+		"Transitions": []any{map[string]any{"Days": days, "StorageClass": class}},
+	})
+	return compactJSON(map[string]any{"Rules": out})
+}
+
+// LifecycleWithHygiene returns the lifecycle configuration with a whole-bucket rule that moves
+// noncurrent versions to GLACIER after 30 days and aborts incomplete multipart uploads after
+// abortDays, keeping every existing rule. It transitions rather than expires noncurrent versions:
+// expiring them would delete backup data, which --fix never does without an explicit opt-in.
+func LifecycleWithHygiene(rules []LifecycleRule, abortDays int) (string, error) {
+	out := make([]any, 0, len(rules)+1)
+	for _, r := range rules {
+		if r.ID == HygieneRuleID {
+			continue
+		}
+		out = append(out, LifecycleRuleJSON(r))
+	}
+	out = append(out, map[string]any{
+		"ID": HygieneRuleID, "Status": "Enabled", "Filter": map[string]any{"Prefix": ""},
+		"NoncurrentVersionTransitions":   []any{map[string]any{"NoncurrentDays": 30, "StorageClass": "GLACIER"}},
+		"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": abortDays},
+	})
+	return compactJSON(map[string]any{"Rules": out})
+}
+
+// LifecycleRuleJSON converts a snapshot lifecycle rule back to the S3 API's JSON shape.
+func LifecycleRuleJSON(r LifecycleRule) map[string]any {
+	m := map[string]any{"Status": r.Status}
+	if r.ID != "" {
+		m["ID"] = r.ID
+	}
+	f := r.Filter
+	var conds []string
+	if f.Prefix != "" {
+		conds = append(conds, "prefix")
+	}
+	if len(f.Tags) > 0 {
+		conds = append(conds, "tags")
+	}
+	if f.ObjectSizeGreaterThan > 0 {
+		conds = append(conds, "gt")
+	}
+	if f.ObjectSizeLessThan > 0 {
+		conds = append(conds, "lt")
+	}
+	tags := make([]any, 0, len(f.Tags))
+	for _, k := range SortedKeys(f.Tags) {
+		tags = append(tags, map[string]any{"Key": k, "Value": f.Tags[k]})
+	}
+	switch {
+	case len(conds) == 0:
+		m["Filter"] = map[string]any{"Prefix": ""}
+	case len(conds) == 1 && f.Prefix != "":
+		m["Filter"] = map[string]any{"Prefix": f.Prefix}
+	case len(conds) == 1 && len(f.Tags) == 1:
+		m["Filter"] = map[string]any{"Tag": tags[0]}
+	case len(conds) == 1 && f.ObjectSizeGreaterThan > 0:
+		m["Filter"] = map[string]any{"ObjectSizeGreaterThan": f.ObjectSizeGreaterThan}
+	case len(conds) == 1 && f.ObjectSizeLessThan > 0:
+		m["Filter"] = map[string]any{"ObjectSizeLessThan": f.ObjectSizeLessThan}
+	default:
+		and := map[string]any{}
+		if f.Prefix != "" {
+			and["Prefix"] = f.Prefix
+		}
+		if len(tags) > 0 {
+			and["Tags"] = tags
+		}
+		if f.ObjectSizeGreaterThan > 0 {
+			and["ObjectSizeGreaterThan"] = f.ObjectSizeGreaterThan
+		}
+		if f.ObjectSizeLessThan > 0 {
+			and["ObjectSizeLessThan"] = f.ObjectSizeLessThan
+		}
+		m["Filter"] = map[string]any{"And": and}
+	}
+	if len(r.Transitions) > 0 {
+		ts := make([]any, 0, len(r.Transitions))
+		for _, t := range r.Transitions {
+			tm := map[string]any{"StorageClass": t.StorageClass}
+			if t.Date != "" {
+				tm["Date"] = t.Date
+			} else {
+				tm["Days"] = t.Days
+			}
+			ts = append(ts, tm)
+		}
+		m["Transitions"] = ts
+	}
+	if e := r.Expiration; e != nil {
+		em := map[string]any{}
+		switch {
+		case e.Date != "":
+			em["Date"] = e.Date
+		case e.Days > 0:
+			em["Days"] = e.Days
+		default:
+			em["ExpiredObjectDeleteMarker"] = e.ExpiredObjectDeleteMarker
+		}
+		m["Expiration"] = em
+	}
+	if len(r.NoncurrentTransitions) > 0 {
+		ts := make([]any, 0, len(r.NoncurrentTransitions))
+		for _, t := range r.NoncurrentTransitions {
+			tm := map[string]any{"NoncurrentDays": t.NoncurrentDays, "StorageClass": t.StorageClass}
+			if t.NewerNoncurrentVersions > 0 {
+				tm["NewerNoncurrentVersions"] = t.NewerNoncurrentVersions
+			}
+			ts = append(ts, tm)
+		}
+		m["NoncurrentVersionTransitions"] = ts
+	}
+	if e := r.NoncurrentExpiration; e != nil {
+		em := map[string]any{"NoncurrentDays": e.NoncurrentDays}
+		if e.NewerNoncurrentVersions > 0 {
+			em["NewerNoncurrentVersions"] = e.NewerNoncurrentVersions
+		}
+		m["NoncurrentVersionExpiration"] = em
+	}
+	if r.AbortIncompleteMultipartUploadDays != nil {
+		m["AbortIncompleteMultipartUpload"] = map[string]any{"DaysAfterInitiation": *r.AbortIncompleteMultipartUploadDays}
+	}
+	return m
+}
+
+// DataEventSelectors returns the put-event-selectors argument (flag and JSON) that adds S3 data
+// events for bucket to the trail's selectors, keeping the existing ones in the same style (basic or
+// advanced) the trail uses.
+func DataEventSelectors(t *Trail, partition, bucket string) (flag, value string, err error) {
+	if partition == "" {
+		partition = "aws"
+	}
+	prefix := fmt.Sprintf("arn:%s:s3:::%s/", partition, bucket)
+	if len(t.AdvancedEventSelectors) > 0 {
+		sels := make([]any, 0, len(t.AdvancedEventSelectors)+1)
+		for _, s := range t.AdvancedEventSelectors {
+			fields := make([]any, 0, len(s.FieldSelectors))
+			for _, f := range s.FieldSelectors {
+				fm := map[string]any{"Field": f.Field}
+				for k, v := range map[string][]string{"Equals": f.Equals, "StartsWith": f.StartsWith, "EndsWith": f.EndsWith, "NotEquals": f.NotEquals, "NotStartsWith": f.NotStartsWith, "NotEndsWith": f.NotEndsWith} {
+					if len(v) > 0 {
+						fm[k] = v
+					}
+				}
+				fields = append(fields, fm)
+			}
+			sm := map[string]any{"FieldSelectors": fields}
+			if s.Name != "" {
+				sm["Name"] = s.Name
+			}
+			sels = append(sels, sm)
+		}
+		sels = append(sels, map[string]any{
+			"Name": "coffer: S3 data events for " + bucket,
+			"FieldSelectors": []any{
+				map[string]any{"Field": "eventCategory", "Equals": []string{"Data"}},
+				map[string]any{"Field": "resources.type", "Equals": []string{"AWS::S3::Object"}},
+				map[string]any{"Field": "resources.ARN", "StartsWith": []string{prefix}},
+			},
+		})
+		value, err = compactJSON(sels)
+		return "--advanced-event-selectors", value, err
+	}
+	sels := make([]any, 0, len(t.EventSelectors)+1)
+	for _, s := range t.EventSelectors {
+		drs := make([]any, 0, len(s.DataResources))
+		for _, d := range s.DataResources {
+			drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
+		}
+		sels = append(sels, map[string]any{"ReadWriteType": nameOr(s.ReadWriteType, "All"), "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs})
+	}
+	sels = append(sels, map[string]any{
+		"ReadWriteType": "All", "IncludeManagementEvents": len(t.EventSelectors) == 0,
+		"DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": []string{prefix}}},
+	})
+	value, err = compactJSON(sels)
+	return "--event-selectors", value, err
+}
+
+// PasswordPolicyFlags returns update-account-password-policy flags that keep every current setting
+// and raise length and reuse prevention to at least the required values (the API replaces the
+// whole policy, so unspecified settings would otherwise be reset).
+func PasswordPolicyFlags(cur *PasswordPolicy, minLength, reuse int) string {
+	p := PasswordPolicy{}
+	if cur != nil && cur.Exists {
+		p = *cur
+	}
+	flags := []string{
+		fmt.Sprintf("--minimum-password-length %d", max(int(p.MinimumPasswordLength), minLength)),
+		fmt.Sprintf("--password-reuse-prevention %d", max(int(p.PasswordReusePrevention), reuse)),
+	}
+	boolFlag := func(on bool, name string) {
+		if on {
+			flags = append(flags, "--"+name)
+		} else {
+			flags = append(flags, "--no-"+name)
+		}
+	}
+	boolFlag(p.RequireSymbols, "require-symbols")
+	boolFlag(p.RequireNumbers, "require-numbers")
+	boolFlag(p.RequireUppercaseCharacters, "require-uppercase-characters")
+	boolFlag(p.RequireLowercaseCharacters, "require-lowercase-characters")
+	boolFlag(p.AllowUsersToChangePassword || cur == nil || !cur.Exists, "allow-users-to-change-password")
+	if p.MaxPasswordAge > 0 {
+		flags = append(flags, fmt.Sprintf("--max-password-age %d", p.MaxPasswordAge))
+	}
+	if p.HardExpiry {
+		flags = append(flags, "--hard-expiry")
+	}
+	return strings.Join(flags, " ")
+}
+
+// ShellQuote single-quotes s for a POSIX shell.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func compactJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func intParam(params map[string]any, name string, def int) int {
+	switch v := params[name].(type) {
+	case float64:
+		return int(v)
+	case int:
+		return v
+	}
+	return def
+}
+
+// templateFuncs are the functions every command template may call (docs/writing-checks.md).
+// dataEventSelectorArgs needs the snapshot and is bound per evaluation by (*evaluation).funcs.
+var templateFuncs = template.FuncMap{
+	"sq": ShellQuote,
+	"tojson": func(v any) (string, error) {
+		return compactJSON(v)
+	},
+	"tlsPolicy": func(b *Bucket) (string, error) {
+		if b == nil {
+			return "", fmt.Errorf("tlsPolicy: the resource is not a bucket")
+		}
+		current := ""
+		if b.Policy != nil {
+			current = b.Policy.Text
+		}
+		return TLSOnlyPolicy(b.ARN, current)
+	},
+	"lifecycleArchive": func(b *Bucket, params map[string]any) (string, error) {
+		if b == nil {
+			return "", fmt.Errorf("lifecycleArchive: the resource is not a bucket")
+		}
+		class := "GLACIER"
+		if classes, ok := params["archive_classes"].([]any); ok && len(classes) > 0 {
+			class = fmt.Sprint(classes[0])
+		}
+		return LifecycleWithArchive(lifecycleRules(b), intParam(params, "archive_after_days", 14), class)
+	},
+	"lifecycleHygiene": func(b *Bucket, params map[string]any) (string, error) {
+		if b == nil {
+			return "", fmt.Errorf("lifecycleHygiene: the resource is not a bucket")
+		}
+		return LifecycleWithHygiene(lifecycleRules(b), intParam(params, "abort_multipart_max_days", 7))
+	},
+	"trustPolicyWithMFA": func(r *Role) (string, error) {
+		if r == nil {
+			return "", fmt.Errorf("trustPolicyWithMFA: the resource is not a role")
+		}
+		return MFATrustPolicy(r.TrustPolicy.Text)
+	},
+	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) string {
+		return PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24))
+	},
+	"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
+		return "", fmt.Errorf("dataEventSelectorArgs: no snapshot bound")
+	},
+}
+
+func lifecycleRules(b *Bucket) []LifecycleRule {
+	if b.Lifecycle == nil {
+		return nil
+	}
+	return b.Lifecycle.Rules
+}
+
+// funcs binds the snapshot-dependent template functions to this evaluation.
+func (ev *evaluation) funcs() template.FuncMap {
+	return template.FuncMap{
+		"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
+			t := ev.index.trails[fmt.Sprint(trailARN)]
+			if t == nil {
+				return "", fmt.Errorf("dataEventSelectorArgs: trail %v is not in the snapshot", trailARN)
+			}
+			flag, value, err := DataEventSelectors(t, ev.snap.Account.Partition, bucket)
+			if err != nil {
+				return "", err
+			}
+			return flag + " " + ShellQuote(value), nil
+		},
+	}
+}

@@ -1,0 +1,126 @@
+package checks
+
+import (
+	"path"
+	"sort"
+)
+
+// Bucket roles (DESIGN §3).
+const (
+	RolePrimary    = "primary"
+	RoleStandby    = "standby"
+	RoleIgnore     = "ignore"
+	RoleTrailLogs  = "trail-logs"
+	RoleAccessLogs = "access-logs"
+)
+
+// RoleTag is the bucket tag that declares a role.
+const RoleTag = "coffer:role"
+
+// StandbyForTag on a standby bucket names the primary it backs up.
+const StandbyForTag = "coffer:standby-for"
+
+// BucketRoles decides every bucket's role: coffer.yaml lists first, then the coffer:role tag, then
+// inference (trail destination, access-log target, replication destination), else primary.
+func BucketRoles(snap *Snapshot, cfg *Config) map[string]string {
+	trailBuckets := map[string]bool{}
+	for _, t := range snap.CloudTrail.Trails {
+		trailBuckets[t.S3BucketName] = true
+	}
+	logTargets := map[string]bool{}
+	replicaTargets := map[string]bool{}
+	for _, b := range snap.S3.Buckets {
+		if b.Logging != nil && b.Logging.Enabled && b.Logging.TargetBucket != b.Name {
+			logTargets[b.Logging.TargetBucket] = true
+		}
+		if b.Replication != nil {
+			for _, r := range b.Replication.Rules {
+				if r.DestinationBucket != b.Name {
+					replicaTargets[r.DestinationBucket] = true
+				}
+			}
+		}
+	}
+	roles := make(map[string]string, len(snap.S3.Buckets))
+	for _, b := range snap.S3.Buckets {
+		roles[b.Name] = decideRole(b, cfg, trailBuckets, logTargets, replicaTargets)
+	}
+	return roles
+}
+
+func decideRole(b Bucket, cfg *Config, trailBuckets, logTargets, replicaTargets map[string]bool) string {
+	// Ignore wins over the other lists so a glob can carve exceptions out of a broad primary list.
+	for _, l := range []struct {
+		role     string
+		patterns []string
+	}{{RoleIgnore, cfg.Buckets.Ignore}, {RoleStandby, cfg.Buckets.Standby}, {RolePrimary, cfg.Buckets.Primary}} {
+		if matchAny(l.patterns, b.Name) {
+			return l.role
+		}
+	}
+	switch r := b.Tags[RoleTag]; r {
+	case RolePrimary, RoleStandby, RoleIgnore:
+		return r
+	}
+	switch {
+	case trailBuckets[b.Name]:
+		return RoleTrailLogs
+	case logTargets[b.Name]:
+		return RoleAccessLogs
+	case replicaTargets[b.Name]:
+		return RoleStandby
+	}
+	return RolePrimary
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// StandbyPairs pairs each primary with its standby: its replication destination when that is a
+// standby, else coffer.yaml buckets.pairs, else a standby tagged coffer:standby-for=<primary>,
+// else the only standby of the account when there is exactly one.
+func StandbyPairs(snap *Snapshot, cfg *Config, roles map[string]string) map[string]string {
+	var standbys []string
+	taggedFor := map[string]string{}
+	for _, b := range snap.S3.Buckets {
+		if roles[b.Name] != RoleStandby {
+			continue
+		}
+		standbys = append(standbys, b.Name)
+		if p := b.Tags[StandbyForTag]; p != "" {
+			taggedFor[p] = b.Name
+		}
+	}
+	sort.Strings(standbys)
+	pairs := map[string]string{}
+	for _, b := range snap.S3.Buckets {
+		if roles[b.Name] != RolePrimary {
+			continue
+		}
+		if b.Replication != nil {
+			for _, r := range b.Replication.Rules {
+				if roles[r.DestinationBucket] == RoleStandby {
+					pairs[b.Name] = r.DestinationBucket
+					break
+				}
+			}
+		}
+		if _, ok := pairs[b.Name]; ok {
+			continue
+		}
+		if s, ok := cfg.Buckets.Pairs[b.Name]; ok && roles[s] == RoleStandby {
+			pairs[b.Name] = s
+		} else if s, ok := taggedFor[b.Name]; ok {
+			pairs[b.Name] = s
+		} else if len(standbys) == 1 && len(taggedFor) == 0 {
+			pairs[b.Name] = standbys[0]
+		}
+	}
+	return pairs
+}

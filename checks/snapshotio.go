@@ -1,0 +1,94 @@
+package checks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// SnapshotError is a problem in a snapshot file, with its position when known.
+type SnapshotError struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *SnapshotError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// LoadSnapshot reads a snapshot written by `coffer collect`.
+func LoadSnapshot(file string) (*Snapshot, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	return ParseSnapshot(file, data)
+}
+
+// ParseSnapshot decodes a snapshot strictly: unknown fields, a wrong schema version or trailing
+// data are errors naming the position.
+func ParseSnapshot(file string, data []byte) (*Snapshot, error) {
+	var probe struct {
+		SchemaVersion *string `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, snapshotJSONError(file, data, err)
+	}
+	if probe.SchemaVersion == nil {
+		return nil, &SnapshotError{File: file, Msg: "not a coffer snapshot: no schema_version"}
+	}
+	if *probe.SchemaVersion != SnapshotSchemaVersion {
+		return nil, &SnapshotError{File: file, Msg: fmt.Sprintf("snapshot schema_version %q is not supported (this coffer reads %q)", *probe.SchemaVersion, SnapshotSchemaVersion)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var snap Snapshot
+	if err := dec.Decode(&snap); err != nil {
+		return nil, snapshotJSONError(file, data, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		line, col := LineCol(data, dec.InputOffset())
+		return nil, &SnapshotError{File: file, Line: line, Column: col, Msg: "unexpected data after the snapshot"}
+	}
+	if snap.Account.ID == "" {
+		return nil, &SnapshotError{File: file, Msg: "account.id is empty"}
+	}
+	return &snap, nil
+}
+
+func snapshotJSONError(file string, data []byte, err error) error {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	offset := int64(-1)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &syntax):
+		offset = syntax.Offset
+	case errors.As(err, &typeErr):
+		offset = typeErr.Offset
+		msg = fmt.Sprintf("field %s: cannot use %s as %s", typeErr.Field, typeErr.Value, typeErr.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		offset = int64(len(data))
+		msg = "unexpected end of file"
+	}
+	if offset < 0 {
+		return &SnapshotError{File: file, Msg: msg}
+	}
+	line, col := LineCol(data, offset)
+	return &SnapshotError{File: file, Line: line, Column: col, Msg: msg}
+}
+
+// WriteSnapshot encodes a snapshot as indented JSON.
+func WriteSnapshot(w io.Writer, snap *Snapshot) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(snap)
+}
