@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes (DESIGN §5).
+const (
+	exitOK          = 0
+	exitFindings    = 1
+	exitUsage       = 2
+	exitIncomplete  = 3
+	exitInterrupted = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise the module version.
+var version = ""
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+// app carries what every command needs; commands are built from it, not from package globals.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	code           int
+	now            func() time.Time
+}
+
+// exitError carries an exit code through cobra's error return.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return a.code
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "coffer: interrupted; nothing was written")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "coffer: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitUsage
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "coffer",
+		Short:         "Audit and repair an AWS backup account against the secure-backup workshop baseline",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       toolVersion(),
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
+	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.versionCmd())
+	return root
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print coffer's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.stdout, "coffer %s\n", toolVersion())
+			return nil
+		},
+	}
+}
+
+// awsFlags are the flags every command that talks to AWS shares.
+type awsFlags struct {
+	profile, region, regions, endpointURL string
+	concurrency                           int
+	timeout, callTimeout                  time.Duration
+	quiet                                 bool
+}
+
+func (f *awsFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.profile, "profile", "", "AWS shared-config profile")
+	fl.StringVar(&f.region, "region", "", "home region (default: the SDK chain, else us-east-1)")
+	fl.StringVar(&f.regions, "regions", "", "regions to read KMS and CloudTrail from: a comma list, or all (default: the home region)")
+	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (LocalStack, moto); AWS_ENDPOINT_URL also works")
+	fl.IntVar(&f.concurrency, "concurrency", collect.DefaultConcurrency, "parallel API calls")
+	fl.DurationVar(&f.timeout, "timeout", 15*time.Minute, "deadline for the whole collection")
+	fl.DurationVar(&f.callTimeout, "call-timeout", 30*time.Second, "deadline for one API call, retries included")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+}
+
+func (a *app) collectOptions(f *awsFlags) (collect.Options, error) {
+	opts := collect.Options{
+		Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL,
+		Concurrency: f.concurrency, CallTimeout: f.callTimeout, Version: toolVersion(),
+		MFATokenProvider: a.mfaPrompt,
+	}
+	if f.concurrency < 1 {
+		return opts, usageError("--concurrency must be at least 1")
+	}
+	if f.regions != "" {
+		for _, r := range strings.Split(f.regions, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				opts.Regions = append(opts.Regions, r)
+			}
+		}
+	}
+	if !f.quiet && isTerminal(a.stderr) {
+		opts.Progress = func(done, total int) {
+			fmt.Fprintf(a.stderr, "\rcollecting: %d/%d", done, total)
+		}
+	}
+	return opts, nil
+}
+
+// liveSnapshot collects the account the flags point at.
+func (a *app) liveSnapshot(ctx context.Context, f *awsFlags) (*checks.Snapshot, error) {
+	opts, err := a.collectOptions(f)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	cfg, err := collect.LoadConfig(ctx, opts)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("aws configuration: %w", err)}
+	}
+	snap, err := collect.Collect(ctx, cfg, opts)
+	if opts.Progress != nil {
+		fmt.Fprintln(a.stderr)
+	}
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("collection did not finish within --timeout %s: %w", f.timeout, err)}
+		}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("collect: %w", err)}
+	}
+	return snap, nil
+}
+
+// mfaPrompt asks for the MFA code of a role_arn + mfa_serial profile on the terminal.
+func (a *app) mfaPrompt() (string, error) {
+	if !isTerminal(a.stderr) {
+		return "", errors.New("this profile needs an MFA code but there is no terminal to ask for it (use credentials from `aws sts assume-role` in CI)")
+	}
+	fmt.Fprint(a.stderr, "MFA code: ")
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read MFA code: %w", err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"io"
+
+	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/reporters"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) collectCmd() *cobra.Command {
+	var f awsFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Read the account's configuration (read-only) into a snapshot file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			snap, err := a.liveSnapshot(cmd.Context(), &f)
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				return checks.WriteSnapshot(a.stdout, snap)
+			}
+			return reporters.WriteFileAtomic(out, func(w io.Writer) error { return checks.WriteSnapshot(w, snap) })
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the snapshot here (default stdout)")
+	return cmd
+}

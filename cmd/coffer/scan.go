@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/policies"
+	"github.com/coffer-audit/coffer/reporters"
+	"github.com/spf13/cobra"
+)
+
+type scanFlags struct {
+	aws        awsFlags
+	snapshot   string
+	config     string
+	policyDirs []string
+	formats    []string
+	output     string
+	failOn     string
+	showPass   bool
+	category   string
+}
+
+func (a *app) scanCmd() *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Evaluate the account (live, or a saved snapshot) against the checks and report",
+		Long: `Evaluate every check on a live account or on a snapshot written by "coffer collect".
+
+Exit codes: 0 nothing failed at or above --fail-on; 1 a check failed; 3 nothing failed but some
+checks could not be evaluated (ERROR); 2 coffer could not run.
+
+--format is repeatable, each optionally with a file: --format table --format sarif=coffer.sarif.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.scan(cmd.Context(), &f)
+		},
+	}
+	f.aws.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.snapshot, "snapshot", "", "evaluate this snapshot instead of the live account")
+	fl.StringVar(&f.config, "config", "", "coffer.yaml: bucket roles, params, fix settings, waivers")
+	fl.StringArrayVar(&f.policyDirs, "policy-dir", nil, "also load the Rego checks in this folder (repeatable)")
+	fl.StringArrayVar(&f.formats, "format", nil, "output format[=file]: "+strings.Join(reporters.Formats(), ", ")+" (repeatable; default table on a terminal, else json)")
+	fl.StringVarP(&f.output, "output", "o", "", "write the (first) format without a file here instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", "LOW", "lowest severity that fails the gate: LOW, MEDIUM, HIGH, CRITICAL")
+	fl.BoolVar(&f.showPass, "show-pass", false, "list PASS findings in the table and Markdown too")
+	fl.StringVar(&f.category, "sarif-category", "", "suffix of the SARIF automationDetails id (separate GitHub categories per account or region)")
+	return cmd
+}
+
+// output is one report destination.
+type output struct {
+	format string
+	file   string // "" = stdout
+}
+
+func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
+	specs := f.formats
+	if len(specs) == 0 {
+		def := reporters.FormatJSON
+		if isTerminal(a.stdout) && f.output == "" {
+			def = reporters.FormatTable
+		}
+		specs = []string{def}
+	}
+	var outs []output
+	toStdout := 0
+	outputUsed := false
+	for _, spec := range specs {
+		name, file, _ := strings.Cut(spec, "=")
+		if _, err := reporters.New(name, reporters.Options{}); err != nil {
+			return nil, usageError("--format: %v", err)
+		}
+		if file == "" && f.output != "" && !outputUsed {
+			file, outputUsed = f.output, true
+		}
+		if file == "" {
+			toStdout++
+		}
+		outs = append(outs, output{format: strings.ToLower(name), file: file})
+	}
+	if toStdout > 1 {
+		return nil, usageError("--format: only one format can go to stdout; give the others a file (--format sarif=coffer.sarif)")
+	}
+	return outs, nil
+}
+
+func (a *app) scan(ctx context.Context, f *scanFlags) error {
+	failOn, err := checks.ParseSeverity(f.failOn)
+	if err != nil {
+		return usageError("--fail-on: %v", err)
+	}
+	outs, err := a.parseOutputs(f)
+	if err != nil {
+		return err
+	}
+	cfg := checks.DefaultConfig()
+	if f.config != "" {
+		if cfg, err = checks.LoadConfig(f.config); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: f.policyDirs})
+	if err != nil {
+		return usageError("load policies:\n%v", err)
+	}
+	var snap *checks.Snapshot
+	if f.snapshot != "" {
+		if snap, err = checks.LoadSnapshot(f.snapshot); err != nil {
+			return usageError("%v", err)
+		}
+	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
+		return err
+	}
+	if want := cfg.Account.ExpectedID; want != "" && want != snap.Account.ID {
+		return usageError("account %s is not the expected account %s (account.expected_id in %s)", snap.Account.ID, want, cfg.Source)
+	}
+	report, err := engine.Evaluate(ctx, snap, checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	if err := a.writeReports(report, outs, reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}); err != nil {
+		return err
+	}
+	a.code = report.ExitCode(failOn)
+	return nil
+}
+
+func (a *app) writeReports(report *checks.Report, outs []output, opts reporters.Options) error {
+	for _, o := range outs {
+		ro := opts
+		if o.file != "" {
+			ro.Color = false
+		}
+		rep, err := reporters.New(o.format, ro)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		if o.file == "" {
+			if err := rep.Write(a.stdout, report); err != nil {
+				return fmt.Errorf("write %s report: %w", o.format, err)
+			}
+			continue
+		}
+		if err := reporters.WriteFileAtomic(o.file, func(w io.Writer) error { return rep.Write(w, report) }); err != nil {
+			return fmt.Errorf("write %s report to %s: %w", o.format, o.file, err)
+		}
+	}
+	return nil
+}
