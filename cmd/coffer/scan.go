@@ -22,6 +22,16 @@ type scanFlags struct {
 	failOn     string
 	showPass   bool
 	category   string
+	fix        fixFlags
+}
+
+// fixFlags are scan's remediation flags (DESIGN §8).
+type fixFlags struct {
+	enabled bool
+	dryRun  bool
+	yes     bool
+	include []string
+	journal string
 }
 
 func (a *app) scanCmd() *cobra.Command {
@@ -50,6 +60,11 @@ checks could not be evaluated (ERROR); 2 coffer could not run.
 	fl.StringVar(&f.failOn, "fail-on", "LOW", "lowest severity that fails the gate: LOW, MEDIUM, HIGH, CRITICAL")
 	fl.BoolVar(&f.showPass, "show-pass", false, "list PASS findings in the table and Markdown too")
 	fl.StringVar(&f.category, "sarif-category", "", "suffix of the SARIF automationDetails id (separate GitHub categories per account or region)")
+	fl.BoolVar(&f.fix.enabled, "fix", false, "plan and apply the automatic fixes for FAIL findings, then re-scan")
+	fl.BoolVar(&f.fix.dryRun, "dry-run", false, "with --fix: print the plan and change nothing")
+	fl.BoolVar(&f.fix.yes, "yes", false, "with --fix: apply without asking (required without a terminal)")
+	fl.StringArrayVar(&f.fix.include, "fix-include", nil, "with --fix: also apply this opt-in fix (check id, repeatable; all-opt-in for all)")
+	fl.StringVar(&f.fix.journal, "journal", "", "with --fix: journal file of every change (default coffer-fix-<UTC time>.json)")
 	return cmd
 }
 
@@ -95,6 +110,12 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if err != nil {
 		return usageError("--fail-on: %v", err)
 	}
+	if !f.fix.enabled && (f.fix.dryRun || f.fix.yes || len(f.fix.include) > 0 || f.fix.journal != "") {
+		return usageError("--dry-run, --yes, --fix-include and --journal only make sense with --fix")
+	}
+	if f.fix.enabled && f.snapshot != "" {
+		return usageError("--fix works on a live account, not on --snapshot")
+	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
 		return err
@@ -124,7 +145,11 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	if err := a.writeReports(report, outs, reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}); err != nil {
+	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}
+	if f.fix.enabled {
+		return a.fix(ctx, fixRun{flags: f, outputs: outs, reportOptions: ropts, failOn: failOn, config: cfg, engine: engine, snapshot: snap, report: report})
+	}
+	if err := a.writeReports(report, outs, ropts); err != nil {
 		return err
 	}
 	a.code = report.ExitCode(failOn)
