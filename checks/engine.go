@@ -430,11 +430,28 @@ func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
 	}
 	paramsRaw, _ := json.Marshal(cfg.Params)
 	_ = json.Unmarshal(paramsRaw, &ev.params)
+	// Per-bucket resource objects and scope index sets are computed here once rather than by a Rego
+	// function call per bucket in every check (see policies/lib/resource.rego).
+	bucketResources := make(map[string]any, len(snap.S3.Buckets))
+	scopes := map[string][]any{"all": {}, "backup": {}}
+	for i, b := range snap.S3.Buckets {
+		role := ev.roles[b.Name]
+		bucketResources[b.Name] = map[string]any{"arn": b.ARN, "type": "AWS::S3::Bucket", "name": b.Name, "region": b.Region, "role": role}
+		scopes[role] = append(scopes[role], i)
+		if role != RoleIgnore {
+			scopes["all"] = append(scopes["all"], i)
+		}
+		if role == RolePrimary || role == RoleStandby {
+			scopes["backup"] = append(scopes["backup"], i)
+		}
+	}
 	input["coffer"] = map[string]any{
-		"now":        snap.CollectedAt.UTC().Format(time.RFC3339),
-		"roles":      ev.roles,
-		"standby_of": pairs,
-		"params":     ev.params,
+		"now":              snap.CollectedAt.UTC().Format(time.RFC3339),
+		"roles":            ev.roles,
+		"standby_of":       pairs,
+		"params":           ev.params,
+		"bucket_resources": bucketResources,
+		"scopes":           scopes,
 	}
 	if ev.input, err = ast.InterfaceToValue(input); err != nil {
 		return nil, fmt.Errorf("convert snapshot for evaluation: %w", err)
@@ -480,13 +497,13 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 		msg := fmt.Sprintf("check %s could not be evaluated: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
-	var resources []Resource
-	var denies []denyEntry
-	if err := convert(rs[0].Bindings["resources"], &resources); err != nil {
+	resources, err := decodeResources(rs[0].Bindings["resources"])
+	if err != nil {
 		msg := fmt.Sprintf("check %s returned malformed resources: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
-	if err := convert(rs[0].Bindings["deny"], &denies); err != nil {
+	denies, err := decodeDenies(rs[0].Bindings["deny"])
+	if err != nil {
 		msg := fmt.Sprintf("check %s returned malformed deny entries: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
@@ -711,11 +728,72 @@ func hasPlaceholder(cmds []string) bool {
 	return false
 }
 
-// convert copies a Rego result (sets become lists) into a Go value through JSON.
-func convert(v any, out any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
+// decodeResources reads the `resources` set. Rego results arrive as []any of map[string]any;
+// decoding them directly instead of through JSON halves the Go-side cost on large accounts.
+func decodeResources(v any) ([]Resource, error) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("resources is %T, want a set", v)
 	}
-	return json.Unmarshal(raw, out)
+	out := make([]Resource, 0, len(items))
+	for _, item := range items {
+		r, err := decodeResource(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func decodeResource(v any) (Resource, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Resource{}, fmt.Errorf("resource %v is not an object", v)
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	r := Resource{ARN: str("arn"), Type: str("type"), Name: str("name"), Region: str("region"), Role: str("role")}
+	if r.ARN == "" {
+		return Resource{}, fmt.Errorf("resource %v has no arn", v)
+	}
+	return r, nil
+}
+
+func decodeDenies(v any) ([]denyEntry, error) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("deny is %T, want a set", v)
+	}
+	out := make([]denyEntry, 0, len(items))
+	for _, item := range items {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("deny entry %v is not an object", item)
+		}
+		res, err := decodeResource(m["resource"])
+		if err != nil {
+			return nil, fmt.Errorf("deny entry %v: %w", item, err)
+		}
+		d := denyEntry{Resource: res}
+		d.Msg, _ = m["msg"].(string)
+		if ev, ok := m["evidence"].(map[string]any); ok {
+			path, _ := ev["path"].(string)
+			d.Evidence = &Evidence{Path: path, Value: jsonValue(ev["value"])}
+		}
+		d.Vars, _ = m["vars"].(map[string]any)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// jsonValue turns OPA's json.Number into a plain number so evidence marshals as JSON numbers.
+func jsonValue(v any) any {
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return i
+		}
+		f, _ := n.Float64()
+		return f
+	}
+	return v
 }

@@ -8,6 +8,10 @@ account_id := input.account.id
 
 partition := object.get(input.account, "partition", "aws")
 
+# The engine precomputes every bucket's role, resource object and the scope index sets once per scan
+# (input.coffer.bucket_resources, input.coffer.scopes): a Rego function call per bucket per check is
+# what made 10,000-bucket accounts slow. The computed fallbacks serve unit tests whose input lacks them.
+
 role(bucket) := input.coffer.roles[bucket.name]
 
 role(bucket) := "primary" if not input.coffer.roles[bucket.name]
@@ -15,7 +19,9 @@ role(bucket) := "primary" if not input.coffer.roles[bucket.name]
 backup_roles := {"primary", "standby"}
 
 # bucket(b) is the resource object of a bucket.
-bucket(b) := {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role(b)}
+bucket(b) := r if {
+	r := input.coffer.bucket_resources[b.name]
+} else := {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role(b)}
 
 # account is the resource object of the account itself (for account-wide checks).
 account := {
@@ -38,16 +44,20 @@ key(k) := {"arn": k.arn, "type": "AWS::KMS::Key", "name": k.id, "region": k.regi
 trail(t) := {"arn": t.arn, "type": "AWS::CloudTrail::Trail", "name": t.name, "region": t.home_region}
 
 # buckets_in_scope are the indexes of buckets whose role is not "ignore".
-buckets_in_scope contains i if {
-	some i, b in input.s3.buckets
-	role(b) != "ignore"
-}
+buckets_in_scope := s if {
+	all := input.coffer.scopes.all
+	s := {i | some i in all}
+} else := {i | some i, b in input.s3.buckets; role(b) != "ignore"}
 
 # backup_buckets are the indexes of primary and standby buckets.
-backup_buckets contains i if {
-	some i, b in input.s3.buckets
-	role(b) in backup_roles
-}
+backup_buckets := s if {
+	backup := input.coffer.scopes.backup
+	s := {i | some i in backup}
+} else := {i | some i, b in input.s3.buckets; role(b) in backup_roles}
 
 # buckets_with_role[r] are the indexes of the buckets with role r.
-buckets_with_role(r) := {i | some i, b in input.s3.buckets; role(b) == r}
+buckets_with_role(r) := s if {
+	input.coffer.scopes
+	indexes := object.get(input.coffer.scopes, r, [])
+	s := {i | some i in indexes}
+} else := {i | some i, b in input.s3.buckets; role(b) == r}
