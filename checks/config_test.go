@@ -87,3 +87,13 @@ func TestBucketRolesAndPairs(t *testing.T) {
 		t.Errorf("pairs (-want +got):\n%s", diff)
 	}
 }
+
+func TestSampleConfigParses(t *testing.T) {
+	cfg, err := checks.LoadConfig("../fixtures/coffer.yaml")
+	if err != nil {
+		t.Fatalf("the documented example must parse: %v", err)
+	}
+	if cfg.Account.ExpectedID != "123456789012" || len(cfg.Waivers) != 1 || cfg.Buckets.Pairs["vault-primary"] != "vault-standby" {
+		t.Errorf("unexpected sample config: %+v", cfg)
+	}
+}

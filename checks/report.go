@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -253,5 +254,12 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	if cp.Findings == nil {
 		cp.Findings = []Finding{}
 	}
-	return json.Marshal(cp)
+	// Messages and commands hold '<', '>' and '&' (placeholders, redirects); keep them readable.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(cp); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

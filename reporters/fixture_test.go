@@ -1,0 +1,153 @@
+package reporters
+
+import (
+	"time"
+
+	"github.com/coffer-audit/coffer/checks"
+)
+
+const fixtureAccount = "123456789012"
+
+// goldenReport is the hand-built report every golden file is rendered from: several rules, all
+// four statuses, all severities, a not-applicable PASS, a rule with no findings, an IAM user whose
+// name needs escaping in a URI, and text with <, &, | and single quotes.
+func goldenReport() *checks.Report {
+	rule := func(id, title, desc string, sev checks.Severity, service, applies string, fw map[string][]string, summary string, fix checks.FixClass, cmds ...string) checks.Rule {
+		return checks.Rule{
+			ID: id, Title: title, Description: desc, Severity: sev, Service: service, AppliesTo: applies,
+			Frameworks: fw, Remediation: checks.RuleRemediation{Summary: summary, Commands: cmds, Fix: fix},
+			Package: "data.coffer." + service, Source: "embedded:" + id + ".rego",
+		}
+	}
+	fw := func(cis, fsbp, ws []string) map[string][]string {
+		return map[string][]string{checks.FrameworkCIS: cis, checks.FrameworkFSBP: fsbp, checks.FrameworkWorkshop: ws}
+	}
+	rules := []checks.Rule{
+		rule("s3-bucket-versioning", "Backup buckets have versioning enabled",
+			"Versioning keeps every version of every object, so an accidental overwrite or delete of a backup can be undone.",
+			checks.SeverityHigh, "s3", "backup buckets (primary, standby)", fw([]string{}, []string{"S3.14"}, []string{"6.2"}),
+			"Turn versioning on for the bucket.", checks.FixAuto,
+			"aws s3api put-bucket-versioning --bucket {{.Resource.Name}} --versioning-configuration Status=Enabled"),
+		rule("iam-root-mfa", "The root user has MFA",
+			"The root user can do anything, including closing the account; a password alone is not enough.",
+			checks.SeverityCritical, "iam", "account", fw([]string{"1.5"}, []string{"IAM.9"}, []string{"6.1"}),
+			"Sign in as root and assign an MFA device.", checks.FixManual),
+		rule("s3-bucket-not-public", "Buckets are not public",
+			"A bucket policy or ACL that grants access to everyone exposes the backups.",
+			checks.SeverityCritical, "s3", "all buckets", fw(nil, []string{"S3.2", "S3.3"}, []string{"6.2"}),
+			"Remove the public statement from the bucket policy and the public ACL grants.", checks.FixManual,
+			"aws s3api get-bucket-policy --bucket {{.Resource.Name}} --query Policy --output text"),
+		rule("s3-bucket-tls-only", "Buckets refuse plain HTTP",
+			"A policy denying aws:SecureTransport=false keeps backups encrypted in transit.",
+			checks.SeverityMedium, "s3", "all buckets", fw([]string{"2.1.1"}, []string{"S3.5"}, []string{"6.2"}),
+			"Add a statement denying requests without TLS.", checks.FixAuto),
+		rule("kms-key-rotation", "Customer-managed keys rotate",
+			"Automatic rotation limits how much data one key version protects.",
+			checks.SeverityMedium, "kms", "keys", fw([]string{"3.6"}, []string{"KMS.4"}, []string{"6.5"}),
+			"Turn on automatic key rotation.", checks.FixAuto,
+			"aws kms enable-key-rotation --key-id {{.Resource.Name}}"),
+		rule("s3-bucket-acls-disabled", "Bucket ACLs are disabled",
+			"With BucketOwnerEnforced ownership, ACLs cannot grant access behind the policy's back.",
+			checks.SeverityLow, "s3", "all buckets", fw(nil, []string{"S3.12"}, []string{"6.2"}),
+			"Set object ownership to BucketOwnerEnforced.", checks.FixAuto),
+		rule("s3-bucket-mfa-delete", "Backup buckets require MFA to delete versions",
+			"MFA Delete stops a stolen key from deleting versions. S3 forbids it together with lifecycle rules.",
+			checks.SeverityLow, "s3", "backup buckets", fw([]string{"2.1.2"}, []string{"S3.20"}, []string{"6.1"}),
+			"As root with MFA, enable MFA Delete.", checks.FixManual),
+		rule("iam-user-mfa", "Users with credentials have MFA",
+			"A console password or access key without MFA is one phished secret away from the backups.",
+			checks.SeverityHigh, "iam", "users", fw([]string{"1.10"}, []string{"IAM.5", "IAM.19"}, []string{"6.1"}),
+			"Assign an MFA device to the user.", checks.FixManual),
+		rule("iam-password-policy", "The password policy is strong",
+			"Long passwords that are not reused resist guessing.",
+			checks.SeverityLow, "iam", "account", fw([]string{"1.8", "1.9"}, []string{"IAM.7", "IAM.15", "IAM.16"}, []string{"6.1"}),
+			"Set a password policy with length 14 and reuse prevention 24.", checks.FixAuto),
+		rule("cloudtrail-multi-region", "A multi-region trail is logging",
+			"Without a trail nobody can tell who touched the backups.",
+			checks.SeverityHigh, "cloudtrail", "account", fw([]string{"3.1"}, []string{"CloudTrail.1"}, []string{"6.4"}),
+			"Create or fix a multi-region trail.", checks.FixAuto),
+	}
+
+	primary := checks.Resource{ARN: "arn:aws:s3:::team-backups-primary", Type: "AWS::S3::Bucket", Name: "team-backups-primary", Region: "eu-west-1", Role: "primary"}
+	standby := checks.Resource{ARN: "arn:aws:s3:::team-backups-standby", Type: "AWS::S3::Bucket", Name: "team-backups-standby", Region: "us-east-1", Role: "standby"}
+	trailLogs := checks.Resource{ARN: "arn:aws:s3:::logs.example-corp", Type: "AWS::S3::Bucket", Name: "logs.example-corp", Region: "eu-west-1", Role: "trail-logs"}
+	account := checks.Resource{ARN: "arn:aws:iam::123456789012:root", Type: "AWS::::Account", Name: fixtureAccount}
+	user := checks.Resource{ARN: "arn:aws:iam::123456789012:user/ops/alice+ops@example.com", Type: "AWS::IAM::User", Name: "alice+ops@example.com"}
+	key := checks.Resource{ARN: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", Type: "AWS::KMS::Key", Name: "1234abcd-12ab-34cd-56ef-1234567890ab", Region: "eu-west-1"}
+
+	byID := map[string]checks.Rule{}
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
+	finding := func(id string, st checks.Status, res checks.Resource, msg string, ev *checks.Evidence, cmds ...string) checks.Finding {
+		r := byID[id]
+		f := checks.Finding{
+			CheckID: id, Title: r.Title, Severity: r.Severity, Status: st, Resource: res, Message: msg,
+			Evidence: ev, Frameworks: r.Frameworks,
+			Remediation: checks.Remediation{Summary: r.Remediation.Summary, Commands: cmds, Fix: r.Remediation.Fix},
+		}
+		if cmds == nil {
+			f.Remediation.Commands = []string{}
+		}
+		return f
+	}
+
+	waived := finding("s3-bucket-acls-disabled", checks.StatusWaived, primary,
+		"Bucket team-backups-primary has object ownership ObjectWriter, so ACLs still apply.",
+		&checks.Evidence{Path: "s3.buckets[1].ownership", Value: "ObjectWriter"},
+		"aws s3api put-bucket-ownership-controls --bucket team-backups-primary --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'")
+	waived.Waiver = &checks.Waiver{CheckID: "s3-bucket-acls-disabled", Resource: "team-backups-*",
+		Reason: "Legacy uploader <v2> needs ACLs & 'cutover' is planned | Q3", Expires: "2026-09-30"}
+
+	findings := []checks.Finding{
+		finding("iam-root-mfa", checks.StatusFail, account, "The root user of account 123456789012 has no MFA device.",
+			&checks.Evidence{Path: "iam.account_summary.AccountMFAEnabled", Value: 0}),
+		finding("s3-bucket-not-public", checks.StatusFail, primary,
+			"Bucket team-backups-primary allows s3:GetObject to Principal '*' without a condition <public> & grants READ to AllUsers | everyone.",
+			&checks.Evidence{Path: "s3.buckets[1].policy.Statement[0]", Value: map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}},
+			"aws s3api get-bucket-policy --bucket team-backups-primary --query Policy --output text",
+			"aws s3api put-bucket-acl --bucket team-backups-primary --acl private"),
+		finding("s3-bucket-not-public", checks.StatusPass, standby, "", nil),
+		finding("s3-bucket-versioning", checks.StatusFail, primary,
+			`Bucket team-backups-primary does not have versioning enabled (status "Suspended").`,
+			&checks.Evidence{Path: "s3.buckets[1].versioning.status", Value: "Suspended"},
+			"aws s3api put-bucket-versioning --bucket team-backups-primary --versioning-configuration Status=Enabled"),
+		finding("s3-bucket-versioning", checks.StatusPass, standby, "", nil),
+		finding("iam-user-mfa", checks.StatusFail, user, "User alice+ops@example.com has an active access key and no MFA device.",
+			&checks.Evidence{Path: "iam.users[0].mfa_devices", Value: []any{}}),
+		finding("cloudtrail-multi-region", checks.StatusPass, account, "", nil),
+		finding("s3-bucket-tls-only", checks.StatusFail, trailLogs,
+			"Bucket logs.example-corp does not deny requests without TLS (aws:SecureTransport).",
+			&checks.Evidence{Path: "s3.buckets[0].policy", Value: nil},
+			`aws s3api put-bucket-policy --bucket logs.example-corp --policy '{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::logs.example-corp","arn:aws:s3:::logs.example-corp/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}'`),
+		finding("kms-key-rotation", checks.StatusError, key,
+			"Could not read key rotation: kms:GetKeyRotationStatus failed with AccessDeniedException.", nil),
+		waived,
+		finding("s3-bucket-acls-disabled", checks.StatusFail, standby,
+			"Bucket team-backups-standby has object ownership BucketOwnerPreferred, so ACLs still apply.",
+			&checks.Evidence{Path: "s3.buckets[2].ownership", Value: "BucketOwnerPreferred"},
+			"aws s3api put-bucket-ownership-controls --bucket team-backups-standby --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'"),
+		finding("s3-bucket-mfa-delete", checks.StatusPass, primary,
+			"MFA Delete is not applicable to bucket team-backups-primary: it has a lifecycle configuration.", nil),
+		finding("s3-bucket-mfa-delete", checks.StatusFail, standby,
+			"Bucket team-backups-standby does not have MFA Delete enabled.",
+			&checks.Evidence{Path: "s3.buckets[2].versioning.mfa_delete", Value: "Disabled"},
+			"aws s3api put-bucket-versioning --bucket team-backups-standby --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa 'arn:aws:iam::123456789012:mfa/root-account-mfa-device 123456'"),
+	}
+
+	r := &checks.Report{
+		SchemaVersion: checks.ReportSchemaVersion,
+		Tool:          checks.Tool{Name: "coffer", Version: "1.2.3-test"},
+		AccountID:     fixtureAccount,
+		Regions:       []string{"eu-west-1", "us-east-1"},
+		StartedAt:     time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC),
+		FinishedAt:    time.Date(2025, 6, 1, 2, 0, 7, 0, time.UTC),
+		Rules:         rules,
+		Findings:      findings,
+		Notices: []string{
+			"Waiver for s3-bucket-versioning on team-old-* expired on 2025-01-31 and no longer applies.",
+		},
+	}
+	r.Summarize()
+	return r
+}

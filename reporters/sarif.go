@@ -1,0 +1,527 @@
+package reporters
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/coffer-audit/coffer/checks"
+)
+
+// GitHub code scanning limits (docs.github.com, "SARIF support for code scanning"). Write refuses
+// a log beyond them instead of letting the upload fail or dropping results.
+const (
+	// MaxSARIFResults is the most results GitHub accepts in one run.
+	MaxSARIFResults = 25000
+	// MaxSARIFGzipBytes is the largest gzip-compressed SARIF file GitHub accepts (10 MB).
+	MaxSARIFGzipBytes = 10 * 1000 * 1000
+	// maxRuleTags is how many tags per rule GitHub keeps.
+	maxRuleTags = 10
+)
+
+// ErrSARIFLimit is wrapped by the error SARIF.Write returns when a log exceeds GitHub's limits,
+// so the CLI can tell it apart and fall back to SplitSARIF.
+var ErrSARIFLimit = errors.New("beyond GitHub code scanning limits")
+
+// sarifGzipLimit is MaxSARIFGzipBytes; tests lower it rather than build a 10 MB log.
+var sarifGzipLimit = MaxSARIFGzipBytes
+
+// InformationURI is the tool's home page in SARIF.
+const InformationURI = "https://github.com/coffer-audit/coffer"
+
+// FingerprintKey names coffer's partialFingerprints entry; bump its version only if the identity
+// of a finding changes, since GitHub matches alerts between runs by it.
+const FingerprintKey = "coffer/v1"
+
+// securitySeverity is GitHub's security-severity score per severity (a string holding a number).
+var securitySeverity = map[checks.Severity]string{
+	checks.SeverityCritical: "9.5",
+	checks.SeverityHigh:     "8.0",
+	checks.SeverityMedium:   "5.5",
+	checks.SeverityLow:      "2.0",
+}
+
+// frameworkTagPrefix turns a framework and control id into a rule tag: CIS-2.1.4, FSBP-S3.8, WS-6.2.
+var frameworkTagPrefix = map[string]string{
+	checks.FrameworkCIS:      "CIS",
+	checks.FrameworkFSBP:     "FSBP",
+	checks.FrameworkWorkshop: "WS",
+}
+
+// SARIF writes a SARIF 2.1.0 log for GitHub code scanning (DESIGN §7): one run with every rule,
+// FAIL findings as results, ERROR findings, WAIVED findings and notices as tool execution
+// notifications (level error, note and warning). PASS findings are not in the log; a fixed finding
+// disappears and GitHub closes its alert.
+//
+// Waived findings are deliberately not results: GitHub code scanning does not honour SARIF
+// result.suppressions by default and would show a suppressed result as an open alert, the
+// opposite of the waiver. Leaving them out closes the alert; the waiver and its reason stay in
+// the log as a note, and in the JSON, JUnit and Markdown reports.
+type SARIF struct {
+	Options Options
+}
+
+// Write implements Reporter. It returns an error, and writes nothing, when the log exceeds
+// GitHub's limits; use SplitSARIF to write several files.
+func (s *SARIF) Write(w io.Writer, r *checks.Report) error {
+	if r == nil {
+		return errNilReport
+	}
+	log, nResults := s.build(r)
+	if nResults > MaxSARIFResults {
+		return fmt.Errorf("sarif: %d results exceed GitHub's limit of %d per run; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
+			nResults, MaxSARIFResults, ErrSARIFLimit)
+	}
+	buf, err := encodeSARIF(log)
+	if err != nil {
+		return err
+	}
+	if size, err := gzipSize(buf.Bytes()); err != nil {
+		return fmt.Errorf("measure sarif: %w", err)
+	} else if size > sarifGzipLimit {
+		return fmt.Errorf("sarif: %d bytes gzip-compressed exceed GitHub's upload limit of %d; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
+			size, sarifGzipLimit, ErrSARIFLimit)
+	}
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+// encodeSARIF marshals the log with go-sarif, then drops the properties go-sarif writes with
+// their SARIF default values (index -1, empty arrays, default newline sequences…): they carry no
+// information, make the multitool warn (SARIF2004) and count against GitHub's size limit.
+func encodeSARIF(log *sarif.Report) (*bytes.Buffer, error) {
+	var raw bytes.Buffer
+	if err := log.Write(&raw); err != nil {
+		return nil, fmt.Errorf("encode sarif: %w", err)
+	}
+	dec := json.NewDecoder(&raw)
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("encode sarif: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(pruneSARIFDefaults(doc)); err != nil {
+		return nil, fmt.Errorf("encode sarif: %w", err)
+	}
+	return &buf, nil
+}
+
+// sarifDefaults are properties whose value is the SARIF 2.1.0 default, so leaving them out says
+// the same thing.
+var sarifDefaults = map[string]string{
+	"index": "-1", "parentIndex": "-1", "id": "-1", "byteOffset": "-1", "charOffset": "-1",
+	"rank": "-1", "ruleIndex": "-1", "length": "-1", "language": `"en-US"`, "isComprehensive": "false",
+	"newlineSequences": `["\r\n","\n"]`, "contents": `["localizedData","nonLocalizedData"]`,
+}
+
+func pruneSARIFDefaults(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, child := range v {
+			child = pruneSARIFDefaults(child)
+			v[k] = child
+			// GitHub requires run.results and driver.rules even when empty (GH1014, GH1018); every
+			// other empty list or object is noise.
+			if k == "results" || k == "rules" {
+				continue
+			}
+			switch c := child.(type) {
+			case []any:
+				if len(c) == 0 {
+					delete(v, k)
+					continue
+				}
+			case map[string]any:
+				if len(c) == 0 {
+					delete(v, k)
+					continue
+				}
+			}
+			if def, ok := sarifDefaults[k]; ok {
+				if b, err := json.Marshal(child); err == nil && string(b) == def {
+					delete(v, k)
+				}
+			}
+		}
+		return v
+	case []any:
+		for i := range v {
+			v[i] = pruneSARIFDefaults(v[i])
+		}
+		return v
+	default:
+		return v
+	}
+}
+
+func (s *SARIF) build(r *checks.Report) (*sarif.Report, int) {
+	rules := sortedRules(r)
+	ruleIndex := make(map[string]int, len(rules))
+	byID := make(map[string]checks.Rule, len(rules))
+
+	run := sarif.NewRunWithInformationURI("coffer", InformationURI)
+	run.Tool.Driver.WithVersion(cmp.Or(r.Tool.Version, "unknown"))
+	for i, rule := range rules {
+		ruleIndex[rule.ID] = i
+		byID[rule.ID] = rule
+		run.Tool.Driver.AddRule(sarifRule(rule))
+	}
+	run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(automationID(r.AccountID, s.Options.Category)))
+
+	inv := sarif.NewInvocation().WithExecutionSuccessful(true)
+	if !r.StartedAt.IsZero() {
+		inv.WithStartTimeUtc(r.StartedAt.UTC().Format(time.RFC3339))
+	}
+	if !r.FinishedAt.IsZero() {
+		inv.WithEndTimeUtc(r.FinishedAt.UTC().Format(time.RFC3339))
+	}
+
+	n := 0
+	for _, f := range sortedFindings(r) {
+		switch f.Status {
+		case checks.StatusFail:
+			run.AddResult(sarifResult(r, f, byID[f.CheckID], ruleIndex[f.CheckID]))
+			n++
+		case checks.StatusWaived:
+			inv.AddToolExecutionNotification(sarif.NewNotification().
+				WithLevel(sarif.LevelNote).
+				WithMessage(sarif.NewTextMessage(fmt.Sprintf("%s is waived for %s: %s",
+					f.CheckID, cmp.Or(f.Resource.ARN, f.Resource.Name), waiverText(f.Waiver)))).
+				WithAssociatedRule(sarif.NewReportingDescriptorReference().
+					WithID(f.CheckID).WithIndex(ruleIndex[f.CheckID])))
+		case checks.StatusError:
+			note := sarif.NewNotification().
+				WithLevel(sarif.LevelError).
+				WithMessage(sarif.NewTextMessage(fmt.Sprintf("%s could not be evaluated for %s: %s",
+					f.CheckID, cmp.Or(f.Resource.ARN, f.Resource.Name), f.Message))).
+				WithAssociatedRule(sarif.NewReportingDescriptorReference().
+					WithID(f.CheckID).WithIndex(ruleIndex[f.CheckID]))
+			inv.AddToolExecutionNotification(note)
+		}
+	}
+	for _, notice := range r.Notices {
+		inv.AddToolExecutionNotification(sarif.NewNotification().
+			WithLevel(sarif.LevelWarning).WithMessage(sarif.NewTextMessage(notice)))
+	}
+	run.AddInvocation(inv)
+
+	log := sarif.NewReport()
+	log.AddRun(run)
+	return log, n
+}
+
+func sarifRule(rule checks.Rule) *sarif.ReportingDescriptor {
+	d := sarif.NewRule(rule.ID).
+		WithName(pascalCase(rule.ID)).
+		WithShortDescription(sarif.NewMultiformatMessageString().WithText(cmp.Or(rule.Title, rule.ID))).
+		WithFullDescription(sarif.NewMultiformatMessageString().WithText(cmp.Or(rule.Description, rule.Title, rule.ID))).
+		WithHelp(sarif.NewMultiformatMessageString().
+			WithText(ruleHelpText(rule)).
+			WithMarkdown(ruleHelpMarkdown(rule))).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(rule.Severity)))
+	props := sarif.NewPropertyBag()
+	if sev, ok := securitySeverity[rule.Severity]; ok {
+		props.Add("security-severity", sev)
+	}
+	props.Add("precision", "very-high")
+	props.WithTags(ruleTags(rule))
+	d.WithProperties(props)
+	return d
+}
+
+// ruleTags are "security", the service and one tag per framework control, at most maxRuleTags.
+func ruleTags(rule checks.Rule) []string {
+	tags := []string{"security"}
+	if rule.Service != "" {
+		tags = append(tags, rule.Service)
+	}
+	for _, fw := range frameworkNames(rule.Frameworks) {
+		prefix := cmp.Or(frameworkTagPrefix[fw], fw)
+		for _, id := range rule.Frameworks[fw] {
+			tags = append(tags, prefix+"-"+id)
+		}
+	}
+	tags = slices.Compact(tags)
+	if len(tags) > maxRuleTags {
+		tags = tags[:maxRuleTags]
+	}
+	return tags
+}
+
+func ruleHelpText(rule checks.Rule) string {
+	var b strings.Builder
+	b.WriteString(cmp.Or(rule.Description, rule.Title))
+	if fws := frameworkList(rule.Frameworks); fws != "" {
+		b.WriteString("\n\nFrameworks: " + fws)
+	}
+	if rule.Remediation.Summary != "" || len(rule.Remediation.Commands) > 0 {
+		fmt.Fprintf(&b, "\n\nRemediation (fix: %s): %s", cmp.Or(string(rule.Remediation.Fix), "manual"), rule.Remediation.Summary)
+		for _, c := range rule.Remediation.Commands {
+			b.WriteString("\n  " + c)
+		}
+	}
+	return b.String()
+}
+
+func ruleHelpMarkdown(rule checks.Rule) string {
+	var b strings.Builder
+	b.WriteString(mdText(cmp.Or(rule.Description, rule.Title)))
+	if fws := frameworkList(rule.Frameworks); fws != "" {
+		b.WriteString("\n\n**Frameworks:** " + mdText(fws))
+	}
+	if rule.AppliesTo != "" {
+		b.WriteString("\n\n**Applies to:** " + mdText(rule.AppliesTo))
+	}
+	if rule.Remediation.Summary != "" || len(rule.Remediation.Commands) > 0 {
+		fmt.Fprintf(&b, "\n\n**Remediation** (fix: %s): %s", cmp.Or(string(rule.Remediation.Fix), "manual"),
+			mdText(rule.Remediation.Summary))
+		if len(rule.Remediation.Commands) > 0 {
+			b.WriteString("\n\n" + mdCodeBlock("sh", strings.Join(rule.Remediation.Commands, "\n")))
+		}
+	}
+	return b.String()
+}
+
+// frameworkList is "cis-aws-3.0.0 2.1.4; aws-fsbp S3.8, S3.9".
+func frameworkList(fw map[string][]string) string {
+	var parts []string
+	for _, name := range frameworkNames(fw) {
+		if ids := fw[name]; len(ids) > 0 {
+			parts = append(parts, name+" "+strings.Join(ids, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func sarifResult(r *checks.Report, f checks.Finding, rule checks.Rule, ruleIndex int) *sarif.Result {
+	arn := cmp.Or(f.Resource.ARN, f.Resource.Name)
+	var msg strings.Builder
+	msg.WriteString(f.Message)
+	fmt.Fprintf(&msg, "\nResource: %s", arn)
+	if f.Resource.Role != "" {
+		fmt.Fprintf(&msg, " (role %s)", f.Resource.Role)
+	}
+	if f.Remediation.Summary != "" {
+		fmt.Fprintf(&msg, "\nRemediation (fix: %s): %s", cmp.Or(string(f.Remediation.Fix), "manual"), f.Remediation.Summary)
+	}
+	for _, c := range f.Remediation.Commands {
+		msg.WriteString("\n  " + c)
+	}
+
+	logical := sarif.NewLogicalLocation().
+		WithFullyQualifiedName(arn).
+		WithName(cmp.Or(f.Resource.Name, arn)).
+		WithKind("resource")
+	loc := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(r.AccountID, rule.Service, f.Resource))).
+		WithRegion(sarif.NewRegion().WithStartLine(1).WithStartColumn(1))).
+		WithLogicalLocations([]*sarif.LogicalLocation{logical})
+
+	res := sarif.NewRuleResult(f.CheckID).
+		WithRuleIndex(ruleIndex).
+		WithLevel(sarifLevel(f.Severity)).
+		WithMessage(sarif.NewTextMessage(msg.String())).
+		WithLocations([]*sarif.Location{loc}).
+		WithPartialFingerprints(map[string]string{FingerprintKey: Fingerprint(f.CheckID, f.Resource.ARN)})
+	return res
+}
+
+// Fingerprint is the stable identity of a finding across runs: hex SHA-256 of "check_id|arn".
+func Fingerprint(checkID, arn string) string {
+	sum := sha256.Sum256([]byte(checkID + "|" + arn))
+	return hex.EncodeToString(sum[:])
+}
+
+func sarifLevel(sev checks.Severity) string {
+	switch sev {
+	case checks.SeverityCritical, checks.SeverityHigh:
+		return sarif.LevelError
+	case checks.SeverityMedium:
+		return sarif.LevelWarning
+	default:
+		return sarif.LevelNote
+	}
+}
+
+// automationID is "coffer/<account>/" or "coffer/<account>/<category>/". GitHub takes everything
+// up to the last slash as the analysis category, so the trailing slash makes each category (a
+// region, a part of a split) a category of its own rather than a run id inside the account's.
+func automationID(account, category string) string {
+	id := "coffer/" + uriSegment(cmp.Or(account, "unknown-account")) + "/"
+	for _, seg := range strings.Split(category, "/") {
+		if seg = strings.TrimSpace(seg); seg != "" {
+			id += uriSegment(seg) + "/"
+		}
+	}
+	return id
+}
+
+// artifactURI is the scheme-less location aws/<account>/<region>/<service>/<name>. GitHub rejects
+// URIs with a scheme, and an ARN ("arn:aws:...") would parse as one, so the ARN never goes here.
+func artifactURI(account, service string, res checks.Resource) string {
+	arnService, arnRegion, arnAccount, arnResource := splitARN(res.ARN)
+	name := cmp.Or(res.Name, arnResource, "resource")
+	return strings.Join([]string{
+		"aws",
+		uriSegment(cmp.Or(account, arnAccount, "unknown-account")),
+		uriSegment(cmp.Or(res.Region, arnRegion, "global")),
+		uriSegment(cmp.Or(service, arnService, "aws")),
+		uriSegment(name),
+	}, "/")
+}
+
+// splitARN returns the service, region, account and resource parts of an ARN (empty when absent).
+func splitARN(arn string) (service, region, account, resource string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return "", "", "", ""
+	}
+	return parts[2], parts[3], parts[4], parts[5]
+}
+
+// uriSegment keeps RFC 3986 unreserved characters and replaces everything else (slashes, colons,
+// '@', '+', spaces, non-ASCII) with '_', so a name is exactly one safe path segment. The exact
+// name stays in the logical location and the message.
+func uriSegment(s string) string {
+	out := []byte(s)
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			out[i] = '_'
+		}
+	}
+	seg := string(out)
+	if seg == "" || seg == "." || seg == ".." {
+		seg = strings.Repeat("_", max(1, len(seg)))
+	}
+	return seg
+}
+
+// pascalCase turns a rule id into the SARIF rule name: s3-bucket-versioning → S3BucketVersioning.
+func pascalCase(id string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(id, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func gzipSize(b []byte) (int, error) {
+	var n countingWriter
+	zw := gzip.NewWriter(&n)
+	if _, err := zw.Write(b); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+type countingWriter int
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// SplitSARIF splits a report into parts of at most maxResults SARIF results (FAIL findings) each,
+// so a very large account can be uploaded as several SARIF files; maxResults <= 0 means
+// MaxSARIFResults. (GitHub accepts 25,000 results per run but displays only the 5,000 most severe,
+// so 5000 is the value to pass to see every alert.) Whole checks are packed together in check-id
+// order and a check larger than a part is cut by resource ARN, so a finding stays in the same part
+// from one night to the next as long as the counts do not shift. Every part keeps all rules;
+// ERROR and WAIVED findings and notices go with the first part; PASS findings are dropped (SARIF
+// does not show them). Upload each part with its own category, e.g. Options.Category "part-1",
+// "part-2": GitHub replaces earlier uploads of the same category. A report that fits is returned
+// unchanged as the only part.
+func SplitSARIF(r *checks.Report, maxResults int) []*checks.Report {
+	if maxResults <= 0 {
+		maxResults = MaxSARIFResults
+	}
+	fs := sortedFindings(r)
+	var results, rest []checks.Finding
+	for _, f := range fs {
+		switch f.Status {
+		case checks.StatusFail:
+			results = append(results, f)
+		case checks.StatusError, checks.StatusWaived:
+			rest = append(rest, f)
+		}
+	}
+	if len(results) <= maxResults {
+		return []*checks.Report{r}
+	}
+
+	// Group by check; pack groups greedily; cut groups that alone exceed a part.
+	var parts [][]checks.Finding
+	var cur []checks.Finding
+	for i := 0; i < len(results); {
+		j := i
+		for j < len(results) && results[j].CheckID == results[i].CheckID {
+			j++
+		}
+		group := results[i:j]
+		i = j
+		if len(cur)+len(group) > maxResults && len(cur) > 0 {
+			parts = append(parts, cur)
+			cur = nil
+		}
+		for len(group) > maxResults {
+			parts = append(parts, group[:maxResults:maxResults])
+			group = group[maxResults:]
+		}
+		cur = append(cur, group...)
+	}
+	if len(cur) > 0 {
+		parts = append(parts, cur)
+	}
+
+	out := make([]*checks.Report, len(parts))
+	for i, p := range parts {
+		cp := *r
+		cp.Findings = slices.Clone(p)
+		cp.Notices = nil
+		if i == 0 {
+			cp.Findings = append(cp.Findings, rest...)
+			slices.SortStableFunc(cp.Findings, compareFindings)
+			cp.Notices = slices.Clone(r.Notices)
+		}
+		cp.Summarize()
+		out[i] = &cp
+	}
+	return out
+}
+
+// frameworkNames lists the frameworks of fw: CIS, FSBP and the workshop first, then others sorted.
+func frameworkNames(fw map[string][]string) []string {
+	var names []string
+	for _, known := range []string{checks.FrameworkCIS, checks.FrameworkFSBP, checks.FrameworkWorkshop} {
+		if _, ok := fw[known]; ok {
+			names = append(names, known)
+		}
+	}
+	var others []string
+	for k := range fw {
+		if _, known := frameworkTagPrefix[k]; !known {
+			others = append(others, k)
+		}
+	}
+	slices.Sort(others)
+	return append(names, others...)
+}
