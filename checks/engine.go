@@ -377,6 +377,27 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
+	ev.failing = map[string]map[string]bool{}
+	for _, fs := range results {
+		for _, f := range fs {
+			if f.Status == StatusFail {
+				if ev.failing[f.Resource.ARN] == nil {
+					ev.failing[f.Resource.ARN] = map[string]bool{}
+				}
+				ev.failing[f.Resource.ARN][f.CheckID] = true
+			}
+		}
+	}
+	for i, rule := range e.rules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			notices[i] = append(notices[i], ev.renderRule(rule, results[i])...)
+		}()
+	}
+	wg.Wait()
 	for i := range results {
 		report.Findings = append(report.Findings, results[i]...)
 		report.Notices = append(report.Notices, notices[i]...)
@@ -405,6 +426,8 @@ type evaluation struct {
 	roles  map[string]string
 	index  resourceIndex
 	byOp   map[string][]CollectError
+	// failing maps a resource ARN to the checks that FAIL on it; set once all rules have run.
+	failing map[string]map[string]bool
 }
 
 type resourceIndex struct {
@@ -553,10 +576,18 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 		}
 		findings = append(findings, ev.finding(rule, res, StatusFail, strings.Join(msgs, " "), ds[0].Evidence, vars))
 	}
+	return findings, nil
+}
+
+// renderRule fills in the remediation commands of a rule's FAIL findings. It runs after every rule
+// has been evaluated, because the merge functions need the other failures: two checks that each
+// rewrite a bucket's whole lifecycle configuration, or several buckets added to one trail's event
+// selectors, must print commands that include each other's changes so they can run in any order.
+func (ev *evaluation) renderRule(rule *loadedRule, findings []Finding) []string {
 	var notices []string
 	templates, err := rule.parseTemplates(ev.funcs())
 	if err != nil {
-		notices = append(notices, fmt.Sprintf("%s: %v", rule.ID, err))
+		return []string{fmt.Sprintf("%s: %v", rule.ID, err)}
 	}
 	for i := range findings {
 		if findings[i].Status != StatusFail {
@@ -572,7 +603,7 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 			findings[i].Remediation.Fix = FixManual
 		}
 	}
-	return findings, notices
+	return notices
 }
 
 type erroredResource struct {

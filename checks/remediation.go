@@ -3,6 +3,7 @@ package checks
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"text/template"
 )
@@ -109,37 +110,52 @@ const (
 // LifecycleWithArchive returns the lifecycle configuration (S3 API JSON) with a whole-bucket rule
 // transitioning current versions to class after days, keeping every existing rule.
 func LifecycleWithArchive(rules []LifecycleRule, days int, class string) (string, error) {
-	out := make([]any, 0, len(rules)+1)
-	for _, r := range rules {
-		if r.ID == ArchiveRuleID {
-			continue
-		}
-		out = append(out, LifecycleRuleJSON(r))
-	}
-	out = append(out, map[string]any{
-		"ID": ArchiveRuleID, "Status": "Enabled", "Filter": map[string]any{"Prefix": ""},
-		"Transitions": []any{map[string]any{"Days": days, "StorageClass": class}},
-	})
-	return compactJSON(map[string]any{"Rules": out})
+	return MergeLifecycle(rules, ArchiveRule(days, class))
 }
 
-// LifecycleWithHygiene returns the lifecycle configuration with a whole-bucket rule that moves
-// noncurrent versions to GLACIER after 30 days and aborts incomplete multipart uploads after
-// abortDays, keeping every existing rule. It transitions rather than expires noncurrent versions:
-// expiring them would delete backup data, which --fix never does without an explicit opt-in.
+// LifecycleWithHygiene returns the lifecycle configuration with the hygiene rule added, keeping
+// every existing rule.
 func LifecycleWithHygiene(rules []LifecycleRule, abortDays int) (string, error) {
-	out := make([]any, 0, len(rules)+1)
-	for _, r := range rules {
-		if r.ID == HygieneRuleID {
-			continue
-		}
-		out = append(out, LifecycleRuleJSON(r))
+	return MergeLifecycle(rules, HygieneRule(abortDays))
+}
+
+// ArchiveRule is the whole-bucket rule coffer adds to move current versions to an archive class.
+func ArchiveRule(days int, class string) map[string]any {
+	return map[string]any{
+		"ID": ArchiveRuleID, "Status": "Enabled", "Filter": map[string]any{"Prefix": ""},
+		"Transitions": []any{map[string]any{"Days": days, "StorageClass": class}},
 	}
-	out = append(out, map[string]any{
+}
+
+// HygieneRule is the whole-bucket rule coffer adds to move noncurrent versions to GLACIER after 30
+// days and abort incomplete multipart uploads after abortDays. It transitions rather than expires
+// noncurrent versions: expiring them would delete backup data, which coffer never does on its own.
+func HygieneRule(abortDays int) map[string]any {
+	return map[string]any{
 		"ID": HygieneRuleID, "Status": "Enabled", "Filter": map[string]any{"Prefix": ""},
 		"NoncurrentVersionTransitions":   []any{map[string]any{"NoncurrentDays": 30, "StorageClass": "GLACIER"}},
 		"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": abortDays},
-	})
+	}
+}
+
+// MergeLifecycle returns the lifecycle configuration (S3 API JSON) made of the existing rules plus
+// the given coffer rules; an existing rule with the same ID as an added one is replaced, every
+// other rule is kept.
+func MergeLifecycle(rules []LifecycleRule, add ...map[string]any) (string, error) {
+	replaced := map[any]bool{}
+	for _, r := range add {
+		replaced[r["ID"]] = true
+	}
+	out := make([]any, 0, len(rules)+len(add))
+	for _, r := range rules {
+		if replaced[r.ID] {
+			continue
+		}
+		out = append(out, LifecycleRuleJSON(r))
+	}
+	for _, r := range add {
+		out = append(out, r)
+	}
 	return compactJSON(map[string]any{"Rules": out})
 }
 
@@ -247,10 +263,22 @@ func LifecycleRuleJSON(r LifecycleRule) map[string]any {
 // events for bucket to the trail's selectors, keeping the existing ones in the same style (basic or
 // advanced) the trail uses.
 func DataEventSelectors(t *Trail, partition, bucket string) (flag, value string, err error) {
+	return DataEventSelectorsFor(t, partition, []string{bucket})
+}
+
+// DataEventSelectorsFor is DataEventSelectors for several buckets at once.
+func DataEventSelectorsFor(t *Trail, partition string, buckets []string) (flag, value string, err error) {
 	if partition == "" {
 		partition = "aws"
 	}
-	prefix := fmt.Sprintf("arn:%s:s3:::%s/", partition, bucket)
+	prefixes := make([]string, len(buckets))
+	for i, b := range buckets {
+		prefixes[i] = fmt.Sprintf("arn:%s:s3:::%s/", partition, b)
+	}
+	name := "coffer: S3 data events for " + strings.Join(buckets, ", ")
+	if len(name) > 1000 {
+		name = fmt.Sprintf("coffer: S3 data events for %d buckets", len(buckets))
+	}
 	if len(t.AdvancedEventSelectors) > 0 {
 		sels := make([]any, 0, len(t.AdvancedEventSelectors)+1)
 		for _, s := range t.AdvancedEventSelectors {
@@ -271,11 +299,11 @@ func DataEventSelectors(t *Trail, partition, bucket string) (flag, value string,
 			sels = append(sels, sm)
 		}
 		sels = append(sels, map[string]any{
-			"Name": "coffer: S3 data events for " + bucket,
+			"Name": name,
 			"FieldSelectors": []any{
 				map[string]any{"Field": "eventCategory", "Equals": []string{"Data"}},
 				map[string]any{"Field": "resources.type", "Equals": []string{"AWS::S3::Object"}},
-				map[string]any{"Field": "resources.ARN", "StartsWith": []string{prefix}},
+				map[string]any{"Field": "resources.ARN", "StartsWith": prefixes},
 			},
 		})
 		value, err = compactJSON(sels)
@@ -291,7 +319,7 @@ func DataEventSelectors(t *Trail, partition, bucket string) (flag, value string,
 	}
 	sels = append(sels, map[string]any{
 		"ReadWriteType": "All", "IncludeManagementEvents": len(t.EventSelectors) == 0,
-		"DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": []string{prefix}}},
+		"DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": prefixes}},
 	})
 	value, err = compactJSON(sels)
 	return "--event-selectors", value, err
@@ -370,22 +398,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return TLSOnlyPolicy(b.ARN, current)
 	},
-	"lifecycleArchive": func(b *Bucket, params map[string]any) (string, error) {
-		if b == nil {
-			return "", fmt.Errorf("lifecycleArchive: the resource is not a bucket")
-		}
-		class := "GLACIER"
-		if classes, ok := params["archive_classes"].([]any); ok && len(classes) > 0 {
-			class = fmt.Sprint(classes[0])
-		}
-		return LifecycleWithArchive(lifecycleRules(b), intParam(params, "archive_after_days", 14), class)
-	},
-	"lifecycleHygiene": func(b *Bucket, params map[string]any) (string, error) {
-		if b == nil {
-			return "", fmt.Errorf("lifecycleHygiene: the resource is not a bucket")
-		}
-		return LifecycleWithHygiene(lifecycleRules(b), intParam(params, "abort_multipart_max_days", 7))
-	},
+	"lifecycleArchive": unbound("lifecycleArchive"),
+	"lifecycleHygiene": unbound("lifecycleHygiene"),
 	"trustPolicyWithMFA": func(r *Role) (string, error) {
 		if r == nil {
 			return "", fmt.Errorf("trustPolicyWithMFA: the resource is not a role")
@@ -395,9 +409,13 @@ var templateFuncs = template.FuncMap{
 	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) string {
 		return PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24))
 	},
-	"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
-		return "", fmt.Errorf("dataEventSelectorArgs: no snapshot bound")
-	},
+	"dataEventSelectorArgs": unbound("dataEventSelectorArgs"),
+}
+
+// unbound stands in for a function that needs an evaluation (see (*evaluation).funcs) so that
+// templates parse at load time.
+func unbound(name string) func(...any) (string, error) {
+	return func(...any) (string, error) { return "", fmt.Errorf("%s: no evaluation bound", name) }
 }
 
 func lifecycleRules(b *Bucket) []LifecycleRule {
@@ -407,19 +425,58 @@ func lifecycleRules(b *Bucket) []LifecycleRule {
 	return b.Lifecycle.Rules
 }
 
-// funcs binds the snapshot-dependent template functions to this evaluation.
+// Check ids whose remediation merges with others on the same resource or trail.
+const (
+	checkLifecycleArchive = "s3-bucket-lifecycle-archive"
+	checkLifecycleHygiene = "s3-bucket-lifecycle-hygiene"
+	checkDataEvents       = "cloudtrail-s3-data-events"
+)
+
+// funcs binds the functions that need the snapshot or the other failures to this evaluation.
 func (ev *evaluation) funcs() template.FuncMap {
 	return template.FuncMap{
+		"lifecycleArchive": ev.lifecycleFix,
+		"lifecycleHygiene": ev.lifecycleFix,
 		"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
 			t := ev.index.trails[fmt.Sprint(trailARN)]
 			if t == nil {
 				return "", fmt.Errorf("dataEventSelectorArgs: trail %v is not in the snapshot", trailARN)
 			}
-			flag, value, err := DataEventSelectors(t, ev.snap.Account.Partition, bucket)
+			// Every bucket that lacks data events goes into one selector update, so the command
+			// printed for each of them is the same and none undoes another.
+			buckets := []string{bucket}
+			for _, b := range ev.snap.S3.Buckets {
+				if b.Name != bucket && ev.failing[b.ARN][checkDataEvents] {
+					buckets = append(buckets, b.Name)
+				}
+			}
+			sort.Strings(buckets)
+			flag, value, err := DataEventSelectorsFor(t, ev.snap.Account.Partition, buckets)
 			if err != nil {
 				return "", err
 			}
 			return flag + " " + ShellQuote(value), nil
 		},
 	}
+}
+
+// lifecycleFix returns the bucket's lifecycle configuration with every coffer rule it needs: the
+// archive rule when the archive check fails on it, the hygiene rule when the hygiene check does.
+// Both checks print this same configuration, so running one command after the other keeps both.
+func (ev *evaluation) lifecycleFix(b *Bucket, params map[string]any) (string, error) {
+	if b == nil {
+		return "", fmt.Errorf("lifecycle: the resource is not a bucket")
+	}
+	var add []map[string]any
+	if ev.failing[b.ARN][checkLifecycleArchive] {
+		class := "GLACIER"
+		if classes, ok := params["archive_classes"].([]any); ok && len(classes) > 0 {
+			class = fmt.Sprint(classes[0])
+		}
+		add = append(add, ArchiveRule(intParam(params, "archive_after_days", 14), class))
+	}
+	if ev.failing[b.ARN][checkLifecycleHygiene] {
+		add = append(add, HygieneRule(intParam(params, "abort_multipart_max_days", 7)))
+	}
+	return MergeLifecycle(lifecycleRules(b), add...)
 }

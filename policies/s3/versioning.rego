@@ -18,21 +18,30 @@
 #     summary: Turn versioning on for the bucket.
 #     fix: auto
 #     commands:
-#       - aws s3api put-bucket-versioning --bucket {{.Resource.Name}} --versioning-configuration Status=Enabled
+#       - aws s3api put-bucket-versioning --bucket {{.Resource.Name}} --region {{.Resource.Region}} --versioning-configuration Status=Enabled
 package coffer.s3.versioning
 
-import data.lib.resource
+import data.lib.s3
 import rego.v1
 
-resources contains resource.bucket(input.s3.buckets[i]) if some i in resource.backup_buckets
+resources := s3.backup_bucket_resources
 
+# A null versioning means it could not be read: the engine reports ERROR from input.errors. An empty
+# status means versioning was never enabled.
 deny contains {
-	"resource": resource.bucket(b),
-	"msg": sprintf("Bucket %s does not have versioning enabled (status %q).", [b.name, status]),
+	"resource": s3.bucket_resource(b, role),
+	"msg": sprintf("Bucket %s does not have versioning enabled (status %s).", [b.name, shown]),
 	"evidence": {"path": sprintf("s3.buckets[%d].versioning.status", [i]), "value": status},
 } if {
-	some i in resource.backup_buckets
-	b := input.s3.buckets[i]
-	status := b.versioning.status
+	some i, b in input.s3.buckets
+	is_object(b.versioning)
+	status := object.get(b.versioning, "status", "")
 	status != "Enabled"
+	role := object.get(s3.roles, b.name, "primary")
+	role in s3.backup_roles
+	shown := describe(status)
 }
+
+describe(s) := "never enabled" if s in {"", null}
+
+describe(s) := s if not s in {"", null}

@@ -16,11 +16,27 @@ test_fail_suspended if {
 	count(denies) == 1
 	some d in denies
 	d.resource.name == "vault"
-	d.evidence.value == "Suspended"
+	d.evidence == {"path": "s3.buckets[0].versioning.status", "value": "Suspended"}
+	contains(d.msg, "Suspended")
 }
 
 test_fail_never_enabled if {
-	count(versioning.deny) == 1 with input as build_input([bucket("vault", "")], {"vault": "standby"})
+	denies := versioning.deny with input as build_input([bucket("vault", "")], {"vault": "standby"})
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "never enabled")
+	d.resource.role == "standby"
+}
+
+test_fail_status_missing_counts_as_never_enabled if {
+	b := object.union(bucket("vault", ""), {"versioning": {"mfa_delete": ""}})
+	count(versioning.deny) == 1 with input as build_input([b], {"vault": "primary"})
+}
+
+test_pass_ignored_bucket_out_of_scope if {
+	inp := build_input([bucket("scratch", "Suspended")], {"scratch": "ignore"})
+	count(versioning.deny) == 0 with input as inp
+	count(versioning.resources) == 0 with input as inp
 }
 
 test_pass_enabled if {
@@ -38,4 +54,12 @@ test_pass_unreadable_is_left_to_errors if {
 	# A null versioning (the read failed) is not denied here: the engine reports ERROR from input.errors.
 	b := object.union(bucket("vault", ""), {"versioning": null})
 	count(versioning.deny) == 0 with input as build_input([b], {"vault": "primary"})
+}
+
+test_pass_resources_match_lib_resource if {
+	buckets := [bucket(n, "Enabled") | some n in ["p", "s", "t", "a", "i", "untagged"]]
+	inp := build_input(buckets, {"p": "primary", "s": "standby", "t": "trail-logs", "a": "access-logs", "i": "ignore"})
+	want := {data.lib.resource.bucket(buckets[i]) | some i in data.lib.resource.backup_buckets} with input as inp
+	count(want) == 3
+	versioning.resources == want with input as inp
 }
