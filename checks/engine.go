@@ -378,14 +378,20 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	ev.failing = map[string]map[string]bool{}
+	ev.failVars = map[string]map[string]map[string]any{}
 	for _, fs := range results {
 		for _, f := range fs {
-			if f.Status == StatusFail {
-				if ev.failing[f.Resource.ARN] == nil {
-					ev.failing[f.Resource.ARN] = map[string]bool{}
-				}
-				ev.failing[f.Resource.ARN][f.CheckID] = true
+			if f.Status != StatusFail {
+				continue
 			}
+			if ev.failing[f.Resource.ARN] == nil {
+				ev.failing[f.Resource.ARN] = map[string]bool{}
+			}
+			ev.failing[f.Resource.ARN][f.CheckID] = true
+			if ev.failVars[f.CheckID] == nil {
+				ev.failVars[f.CheckID] = map[string]map[string]any{}
+			}
+			ev.failVars[f.CheckID][f.Resource.ARN] = f.Vars
 		}
 	}
 	for i, rule := range e.rules {
@@ -428,6 +434,8 @@ type evaluation struct {
 	byOp   map[string][]CollectError
 	// failing maps a resource ARN to the checks that FAIL on it; set once all rules have run.
 	failing map[string]map[string]bool
+	// failVars maps check id → resource ARN → the vars of its FAIL finding.
+	failVars map[string]map[string]map[string]any
 }
 
 type resourceIndex struct {

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -268,6 +269,12 @@ func DataEventSelectors(t *Trail, partition, bucket string) (flag, value string,
 
 // DataEventSelectorsFor is DataEventSelectors for several buckets at once.
 func DataEventSelectorsFor(t *Trail, partition string, buckets []string) (flag, value string, err error) {
+	return TrailSelectors(t, partition, buckets, false)
+}
+
+// TrailSelectors returns the put-event-selectors argument that keeps the trail's selectors and adds
+// S3 data events for the buckets and, when addManagement is set, read and write management events.
+func TrailSelectors(t *Trail, partition string, buckets []string, addManagement bool) (flag, value string, err error) {
 	if partition == "" {
 		partition = "aws"
 	}
@@ -298,14 +305,21 @@ func DataEventSelectorsFor(t *Trail, partition string, buckets []string) (flag, 
 			}
 			sels = append(sels, sm)
 		}
-		sels = append(sels, map[string]any{
-			"Name": name,
-			"FieldSelectors": []any{
-				map[string]any{"Field": "eventCategory", "Equals": []string{"Data"}},
-				map[string]any{"Field": "resources.type", "Equals": []string{"AWS::S3::Object"}},
-				map[string]any{"Field": "resources.ARN", "StartsWith": prefixes},
-			},
-		})
+		if addManagement {
+			sels = append(sels, map[string]any{"Name": "Management events", "FieldSelectors": []any{
+				map[string]any{"Field": "eventCategory", "Equals": []string{"Management"}},
+			}})
+		}
+		if len(buckets) > 0 {
+			sels = append(sels, map[string]any{
+				"Name": name,
+				"FieldSelectors": []any{
+					map[string]any{"Field": "eventCategory", "Equals": []string{"Data"}},
+					map[string]any{"Field": "resources.type", "Equals": []string{"AWS::S3::Object"}},
+					map[string]any{"Field": "resources.ARN", "StartsWith": prefixes},
+				},
+			})
+		}
 		value, err = compactJSON(sels)
 		return "--advanced-event-selectors", value, err
 	}
@@ -317,10 +331,15 @@ func DataEventSelectorsFor(t *Trail, partition string, buckets []string) (flag, 
 		}
 		sels = append(sels, map[string]any{"ReadWriteType": nameOr(s.ReadWriteType, "All"), "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs})
 	}
-	sels = append(sels, map[string]any{
-		"ReadWriteType": "All", "IncludeManagementEvents": len(t.EventSelectors) == 0,
-		"DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": prefixes}},
-	})
+	if addManagement {
+		sels = append(sels, map[string]any{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []any{}})
+	}
+	if len(buckets) > 0 {
+		sels = append(sels, map[string]any{
+			"ReadWriteType": "All", "IncludeManagementEvents": len(t.EventSelectors) == 0 && !addManagement,
+			"DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": prefixes}},
+		})
+	}
 	value, err = compactJSON(sels)
 	return "--event-selectors", value, err
 }
@@ -363,12 +382,15 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// compactJSON encodes v for a command line: compact, with '<' and '&' left readable.
 func compactJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
 func intParam(params map[string]any, name string, def int) int {
@@ -410,6 +432,7 @@ var templateFuncs = template.FuncMap{
 		return PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24))
 	},
 	"dataEventSelectorArgs": unbound("dataEventSelectorArgs"),
+	"trailSelectorArgs":     unbound("trailSelectorArgs"),
 }
 
 // unbound stands in for a function that needs an evaluation (see (*evaluation).funcs) so that
@@ -430,6 +453,7 @@ const (
 	checkLifecycleArchive = "s3-bucket-lifecycle-archive"
 	checkLifecycleHygiene = "s3-bucket-lifecycle-hygiene"
 	checkDataEvents       = "cloudtrail-s3-data-events"
+	checkMultiRegion      = "cloudtrail-multi-region"
 )
 
 // funcs binds the functions that need the snapshot or the other failures to this evaluation.
@@ -437,27 +461,41 @@ func (ev *evaluation) funcs() template.FuncMap {
 	return template.FuncMap{
 		"lifecycleArchive": ev.lifecycleFix,
 		"lifecycleHygiene": ev.lifecycleFix,
-		"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
-			t := ev.index.trails[fmt.Sprint(trailARN)]
-			if t == nil {
-				return "", fmt.Errorf("dataEventSelectorArgs: trail %v is not in the snapshot", trailARN)
-			}
-			// Every bucket that lacks data events goes into one selector update, so the command
-			// printed for each of them is the same and none undoes another.
-			buckets := []string{bucket}
-			for _, b := range ev.snap.S3.Buckets {
-				if b.Name != bucket && ev.failing[b.ARN][checkDataEvents] {
-					buckets = append(buckets, b.Name)
-				}
-			}
-			sort.Strings(buckets)
-			flag, value, err := DataEventSelectorsFor(t, ev.snap.Account.Partition, buckets)
-			if err != nil {
-				return "", err
-			}
-			return flag + " " + ShellQuote(value), nil
+		"dataEventSelectorArgs": func(trailARN any, _ string) (string, error) {
+			return ev.trailSelectorArgs(trailARN)
 		},
+		"trailSelectorArgs": ev.trailSelectorArgs,
 	}
+}
+
+// trailSelectorArgs returns the put-event-selectors argument for a trail with everything the failing
+// checks need from it: data events for every bucket whose cloudtrail-s3-data-events finding points
+// at this trail, and management events when cloudtrail-multi-region chose this trail. Every command
+// that updates the trail's selectors prints this same argument, so none undoes another.
+func (ev *evaluation) trailSelectorArgs(trailARN any) (string, error) {
+	arn := fmt.Sprint(trailARN)
+	t := ev.index.trails[arn]
+	if t == nil {
+		return "", fmt.Errorf("trail %v is not in the snapshot", trailARN)
+	}
+	var buckets []string
+	for _, b := range ev.snap.S3.Buckets {
+		if fmt.Sprint(ev.failVars[checkDataEvents][b.ARN]["trail_arn"]) == arn {
+			buckets = append(buckets, b.Name)
+		}
+	}
+	sort.Strings(buckets)
+	addManagement := false
+	for _, vars := range ev.failVars[checkMultiRegion] {
+		if fmt.Sprint(vars["trail_arn"]) == arn && vars["selectors_flag"] != nil {
+			addManagement = true
+		}
+	}
+	flag, value, err := TrailSelectors(t, ev.snap.Account.Partition, buckets, addManagement)
+	if err != nil {
+		return "", err
+	}
+	return flag + " " + ShellQuote(value), nil
 }
 
 // lifecycleFix returns the bucket's lifecycle configuration with every coffer rule it needs: the

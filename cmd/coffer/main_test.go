@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/fixtures/motoserver"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -25,6 +26,12 @@ var catalogIDs = []string{
 	"s3-bucket-default-encryption", "s3-bucket-kms-cmk", "s3-bucket-lifecycle-archive", "s3-bucket-lifecycle-hygiene",
 	"s3-bucket-mfa-delete", "s3-bucket-not-public", "s3-bucket-object-lock", "s3-bucket-public-access-block",
 	"s3-bucket-replication", "s3-bucket-tls-only", "s3-bucket-versioning", "s3-standby-exists", "s3-standby-other-region",
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	motoserver.StopShared()
+	os.Exit(code)
 }
 
 type result struct {

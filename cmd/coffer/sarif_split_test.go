@@ -36,7 +36,7 @@ func TestSARIFSplitsBeyondWhatGitHubShows(t *testing.T) {
 		}
 		var log struct {
 			Runs []struct {
-				Results           []json.RawMessage `json:"results"`
+				Results           []json.RawMessage   `json:"results"`
 				AutomationDetails struct{ ID string } `json:"automationDetails"`
 			} `json:"runs"`
 		}
