@@ -54,6 +54,8 @@ type Engine struct {
 type loadedRule struct {
 	Rule
 	query rego.PreparedEvalQuery
+	// hasNotes is set when the package defines the optional `notes` rule.
+	hasNotes bool
 }
 
 // parseTemplates parses the rule's command templates with the standard functions and the given
@@ -163,6 +165,10 @@ func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
 			continue
 		}
 		q := fmt.Sprintf("resources := %[1]s.resources; deny := %[1]s.deny", rule.Package)
+		if definesRule(mod, "notes") {
+			lr.hasNotes = true
+			q += fmt.Sprintf("; notes := %s.notes", rule.Package)
+		}
 		var perr error
 		lr.query, perr = rego.New(rego.Query(q), rego.Compiler(compiler)).PrepareForEval(ctx)
 		if perr != nil {
@@ -296,24 +302,7 @@ func ruleFromAnnotation(file string, mod *ast.Module, a *ast.Annotations) (Rule,
 	if m.Remediation.Summary == "" {
 		return fail("remediation.summary is required")
 	}
-	hasResources, hasDeny := false, false
-	for _, r := range mod.Rules {
-		switch r.Head.Name.String() {
-		case "resources":
-			hasResources = true
-		case "deny":
-			hasDeny = true
-		}
-		if len(r.Head.Reference) > 0 {
-			switch r.Head.Reference[0].Value.String() {
-			case "resources":
-				hasResources = true
-			case "deny":
-				hasDeny = true
-			}
-		}
-	}
-	if !hasResources || !hasDeny {
+	if !definesRule(mod, "resources") || !definesRule(mod, "deny") {
 		return fail("package %s must define both `resources` and `deny`", mod.Package.Path)
 	}
 	return Rule{
@@ -322,6 +311,16 @@ func ruleFromAnnotation(file string, mod *ast.Module, a *ast.Annotations) (Rule,
 		Remediation: RuleRemediation{Summary: m.Remediation.Summary, Commands: m.Remediation.Commands, Fix: fix},
 		Requires:    m.Requires, Package: mod.Package.Path.String(), Source: file,
 	}, nil
+}
+
+// definesRule reports whether the module has a rule with that name.
+func definesRule(mod *ast.Module, name string) bool {
+	for _, r := range mod.Rules {
+		if r.Head.Name.String() == name || (len(r.Head.Reference) > 0 && r.Head.Reference[0].Value.String() == name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Rules returns the loaded checks' metadata, sorted by id.
@@ -539,6 +538,18 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
 
+	notes := map[string]string{}
+	if rule.hasNotes {
+		entries, err := decodeDenies(rs[0].Bindings["notes"])
+		if err != nil {
+			msg := fmt.Sprintf("check %s returned malformed notes: %v", rule.ID, err)
+			return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
+		}
+		for _, n := range entries {
+			notes[n.Resource.ARN] = n.Msg
+		}
+	}
+
 	inScope := make(map[string]Resource, len(resources))
 	for _, r := range resources {
 		inScope[r.ARN] = r
@@ -570,7 +581,11 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 		}
 		ds := denied[arn]
 		if len(ds) == 0 {
-			findings = append(findings, ev.finding(rule, res, StatusPass, fmt.Sprintf("%s: %s.", res.Name, strings.TrimSuffix(rule.Title, ".")), nil, nil))
+			msg, noted := notes[arn]
+			if !noted {
+				msg = fmt.Sprintf("%s: %s.", res.Name, strings.TrimSuffix(rule.Title, "."))
+			}
+			findings = append(findings, ev.finding(rule, res, StatusPass, msg, nil, nil))
 			continue
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i].Msg < ds[j].Msg })

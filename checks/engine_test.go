@@ -239,6 +239,31 @@ func TestEvaluateFindingDetails(t *testing.T) {
 	}
 }
 
+func TestNotesExplainAPass(t *testing.T) {
+	noted := strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.noted", 1)
+	noted = strings.Replace(noted, "id: test-versioning", "id: test-noted", 1) + `
+notes contains {"resource": resource.bucket(b), "msg": "Not applicable: archived."} if {
+	some b in input.s3.buckets
+	b.name == "archived"
+}
+`
+	e := testEngine(t, map[string]string{"test/noted.rego": noted})
+	r, err := e.Evaluate(context.Background(), snapshot(bucket("archived", "Enabled"), bucket("plain", "Enabled")), checks.EvalOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := map[string]string{}
+	for _, f := range r.Findings {
+		if f.CheckID == "test-noted" {
+			msgs[f.Resource.Name] = string(f.Status) + " " + f.Message
+		}
+	}
+	want := map[string]string{"archived": "PASS Not applicable: archived.", "plain": "PASS plain: Buckets have versioning."}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+}
+
 func TestEngineRejectsBadPolicies(t *testing.T) {
 	tests := []struct {
 		name, file, src, want string

@@ -31,10 +31,19 @@ import rego.v1
 
 resources := s3.backup_bucket_resources
 
-# Not applicable where a lifecycle configuration exists: the contract has no "not applicable"
-# status, so such a bucket stays in resources with no deny, i.e. PASS (a note on that PASS cannot be
-# expressed; the description says why). A null versioning or lifecycle means it could not be read:
-# the engine reports ERROR from input.errors, so neither is denied here.
+# Not applicable where a lifecycle configuration exists: S3 forbids MFA Delete there. Such a bucket
+# stays in resources with no deny (PASS) and a note saying why. A null versioning or lifecycle means
+# it could not be read: the engine reports ERROR from input.errors, so neither is denied here.
+notes contains {
+	"resource": s3.bucket_resource(b, role),
+	"msg": sprintf("Not applicable: bucket %s has a lifecycle configuration, and S3 does not allow MFA Delete together with lifecycle rules; Object Lock protects its versions instead.", [b.name]),
+} if {
+	some b in input.s3.buckets
+	role := object.get(s3.roles, b.name, "primary")
+	role in s3.backup_roles
+	count(s3.lifecycle_rules(b)) > 0
+}
+
 deny contains {
 	"resource": s3.bucket_resource(b, role),
 	"msg": sprintf("Bucket %s does not have MFA Delete enabled.", [b.name]),

@@ -63,3 +63,12 @@ test_pass_unreadable_lifecycle_is_left_to_errors if {
 	b := object.union(bucket("vault", "Disabled", []), {"lifecycle": null})
 	count(check.deny) == 0 with input as build_input([b], {"vault": "primary"})
 }
+
+test_pass_lifecycle_has_not_applicable_note if {
+	b := {"name": "vault", "arn": "arn:aws:s3:::vault", "region": "us-east-1", "versioning": {"status": "Enabled", "mfa_delete": ""}, "lifecycle": {"rules": [{"id": "r", "status": "Enabled"}]}}
+	inp := {"account": {"id": "123456789012"}, "s3": {"buckets": [b]}, "coffer": {"roles": {"vault": "primary"}}}
+	count(check.deny) == 0 with input as inp
+	some n in check.notes with input as inp
+	n.resource.name == "vault"
+	startswith(n.msg, "Not applicable")
+}
