@@ -228,7 +228,13 @@ func (l *errorLog) sorted() []checks.CollectError {
 		if a.Resource != b.Resource {
 			return a.Resource < b.Resource
 		}
-		return a.Region < b.Region
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		if a.Code != b.Code {
+			return a.Code < b.Code
+		}
+		return a.Message < b.Message
 	})
 	return out
 }

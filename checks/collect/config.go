@@ -106,17 +106,25 @@ func LoadConfig(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Region != "" {
 		loaders = append(loaders, config.WithRegion(opts.Region))
 	}
-	if opts.MFATokenProvider != nil {
-		loaders = append(loaders, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
-			o.TokenProvider = opts.MFATokenProvider
-		}))
-	}
-	if ep := opts.endpoint(); ep != "" {
+	ep := opts.endpoint()
+	if ep != "" {
 		if err := validateEndpoint(ep); err != nil {
 			return aws.Config{}, err
 		}
 		loaders = append(loaders, config.WithBaseEndpoint(ep))
 	}
+	loaders = append(loaders, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+		if opts.MFATokenProvider != nil {
+			o.TokenProvider = opts.MFATokenProvider
+		}
+		// The SDK builds the AssumeRole client before it resolves the base endpoint, so a role
+		// profile would call the real STS even with --endpoint-url; point it at the endpoint too.
+		if c, ok := o.Client.(*sts.Client); ok && ep != "" {
+			so := c.Options()
+			so.BaseEndpoint = aws.String(ep)
+			o.Client = sts.New(so)
+		}
+	}))
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
 	if err != nil {
 		if opts.Profile != "" {
@@ -226,10 +234,14 @@ func NewS3Control(cfg aws.Config, region string, opts Options) *s3control.Client
 	})
 }
 
-// NewIAM returns an IAM client. IAM is global; it is signed for the config's region.
+// NewIAM returns an IAM client. IAM is global; it is signed for the config's region (us-east-1
+// when the config has none).
 func NewIAM(cfg aws.Config, opts Options) *iam.Client {
 	ep := opts.endpoint()
 	return iam.NewFromConfig(cfg, func(o *iam.Options) {
+		if o.Region == "" {
+			o.Region = DefaultRegion
+		}
 		if ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
@@ -264,10 +276,13 @@ func NewCloudTrail(cfg aws.Config, region string, opts Options) *cloudtrail.Clie
 	})
 }
 
-// NewSTS returns an STS client.
+// NewSTS returns an STS client for the config's region (us-east-1 when the config has none).
 func NewSTS(cfg aws.Config, opts Options) *sts.Client {
 	ep := opts.endpoint()
 	return sts.NewFromConfig(cfg, func(o *sts.Options) {
+		if o.Region == "" {
+			o.Region = DefaultRegion
+		}
 		if ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}

@@ -48,7 +48,7 @@ func seedScenario(t *testing.T, srv *motoserver.Server, s seed.Scenario) ([]stri
 func scanJSON(t *testing.T, args ...string) (*checks.Report, int) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "report.json")
-	r := runCLI(t, append(append([]string{"scan", "--format", "json", "--output", out}, args...))...)
+	r := runCLI(t, append([]string{"scan", "--format", "json", "--output", out}, args...)...)
 	if r.code == exitUsage {
 		t.Fatalf("scan %v: exit 2: %s", args, r.stderr)
 	}

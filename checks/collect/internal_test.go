@@ -1,0 +1,212 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/coffer-audit/coffer/checks"
+)
+
+func TestBucketRegion(t *testing.T) {
+	for in, want := range map[string]string{"": "us-east-1", "EU": "eu-west-1", "eu-west-1": "eu-west-1", "ap-southeast-7": "ap-southeast-7"} {
+		if got := bucketRegion(in); got != want {
+			t.Errorf("bucketRegion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSmallHelpers(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{partitionOf("arn:aws-us-gov:iam::1:user/x"), "aws-us-gov"},
+		{partitionOf("arn:aws:sts::1:assumed-role/r/s"), "aws"},
+		{partitionOf("garbage"), "aws"},
+		{bucketNameFromARN("arn:aws:s3:::standby"), "standby"},
+		{bucketNameFromARN("standby"), "standby"},
+		{dateString(aws.Time(time.Date(2030, 1, 2, 0, 0, 0, 0, time.FixedZone("x", 3600)))), "2030-01-01T23:00:00Z"},
+		{dateString(nil), ""},
+	}
+	for i, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("case %d: got %q, want %q", i, tc.got, tc.want)
+		}
+	}
+}
+
+func httpErr(status int, err error) error {
+	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err,
+	}}
+}
+
+func TestErrorCode(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantCode string
+		wantMsg  string
+	}{
+		{"API error", httpErr(403, &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}), "AccessDenied", "Access Denied"},
+		{"bare 403 (moto KMS)", httpErr(403, &smithy.GenericAPIError{Code: "UnknownError", Message: ""}), "AccessDenied", "HTTP 403"},
+		{"bare 403 without API error", httpErr(403, errors.New("html body")), "AccessDenied", "HTTP 403"},
+		{"bare 500", httpErr(500, errors.New("boom")), "500", "boom"},
+		{"wrapped API error", fmt.Errorf("generate: %w", httpErr(400, &smithy.GenericAPIError{Code: "ReportInProgress", Message: "later"})), "ReportInProgress", "later"},
+		{"timeout", fmt.Errorf("call: %w", context.DeadlineExceeded), "Timeout", "deadline"},
+		{"network", errors.New("dial tcp: connection refused"), "RequestError", "connection refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, msg := errorCode(tc.err)
+			if code != tc.wantCode || !strings.Contains(msg, tc.wantMsg) {
+				t.Errorf("errorCode = %q, %q; want %q and a message containing %q", code, msg, tc.wantCode, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestReplicationRule(t *testing.T) {
+	got := replicationRule(types.ReplicationRule{
+		ID: aws.String("r"), Status: types.ReplicationRuleStatusEnabled, Priority: aws.Int32(2),
+		Filter:                  &types.ReplicationRuleFilter{And: &types.ReplicationRuleAndOperator{Prefix: aws.String("docs/")}},
+		DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusEnabled},
+		SourceSelectionCriteria: &types.SourceSelectionCriteria{SseKmsEncryptedObjects: &types.SseKmsEncryptedObjects{Status: types.SseKmsEncryptedObjectsStatusEnabled}},
+		Destination: &types.Destination{
+			Bucket: aws.String("arn:aws:s3:::standby"), Account: aws.String("210987654321"), StorageClass: types.StorageClassDeepArchive,
+			EncryptionConfiguration: &types.EncryptionConfiguration{ReplicaKmsKeyID: aws.String("k")},
+		},
+	})
+	want := checks.ReplicationRule{
+		ID: "r", Status: "Enabled", Priority: 2, Prefix: "docs/", DestinationBucket: "standby",
+		DestinationBucketARN: "arn:aws:s3:::standby", DestinationAccount: "210987654321", StorageClass: "DEEP_ARCHIVE",
+		ReplicaKMSKeyID: "k", SSEKMSEncryptedObjects: true, DeleteMarkerReplication: true,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("replication rule (-want +got):\n%s", diff)
+	}
+}
+
+func TestLifecycleRuleLegacyPrefix(t *testing.T) {
+	date := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
+	got := lifecycleRule(types.LifecycleRule{
+		ID: aws.String("old"), Status: types.ExpirationStatusDisabled, Prefix: aws.String("logs/"),
+		Transitions: []types.Transition{{Date: &date, StorageClass: types.TransitionStorageClassGlacier}},
+		Filter:      &types.LifecycleRuleFilter{ObjectSizeGreaterThan: aws.Int64(1024), Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},
+	})
+	want := checks.LifecycleRule{
+		ID: "old", Status: "Disabled",
+		Filter:                checks.LifecycleFilter{Prefix: "logs/", Tags: map[string]string{"k": "v"}, ObjectSizeGreaterThan: 1024},
+		Transitions:           []checks.Transition{{Date: "2031-05-01T00:00:00Z", StorageClass: "GLACIER"}},
+		NoncurrentTransitions: []checks.NoncurrentTransition{},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lifecycle rule (-want +got):\n%s", diff)
+	}
+}
+
+func TestForEachBoundsConcurrency(t *testing.T) {
+	tests := []struct{ n, workers int }{{0, 4}, {1, 4}, {50, 4}, {10, 1}, {3, 0}}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("n=%d,workers=%d", tc.n, tc.workers), func(t *testing.T) {
+			var running, peak, done atomic.Int32
+			seen := make([]atomic.Int32, tc.n)
+			forEach(context.Background(), tc.n, tc.workers, func(_ context.Context, i int) {
+				cur := running.Add(1)
+				for {
+					p := peak.Load()
+					if cur <= p || peak.CompareAndSwap(p, cur) {
+						break
+					}
+				}
+				time.Sleep(time.Millisecond)
+				seen[i].Add(1)
+				done.Add(1)
+				running.Add(-1)
+			})
+			if int(done.Load()) != tc.n {
+				t.Errorf("ran %d items, want %d", done.Load(), tc.n)
+			}
+			for i := range seen {
+				if seen[i].Load() != 1 {
+					t.Errorf("item %d ran %d times", i, seen[i].Load())
+				}
+			}
+			if limit := max(1, tc.workers); int(peak.Load()) > limit {
+				t.Errorf("peak concurrency %d, want at most %d", peak.Load(), limit)
+			}
+		})
+	}
+}
+
+func TestForEachStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var ran atomic.Int32
+	forEach(ctx, 1000, 2, func(_ context.Context, i int) {
+		if ran.Add(1) == 5 {
+			cancel()
+		}
+	})
+	if n := ran.Load(); n >= 1000 || n < 5 {
+		t.Errorf("ran %d items after cancelling at 5", n)
+	}
+}
+
+// TestCallTimeout uses an endpoint that answers STS but never answers anything else: every other
+// call must give up after CallTimeout, be recorded as a Timeout, and the run must end promptly.
+func TestCallTimeout(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err == nil && r.Form.Get("Action") == "GetCallerIdentity" {
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>`+
+				`<Arn>arn:aws:iam::123456789012:user/slow</Arn><UserId>AIDA</UserId><Account>123456789012</Account>`+
+				`</GetCallerIdentityResult></GetCallerIdentityResponse>`)
+			return
+		}
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(block)
+
+	cfg := aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""),
+	}
+	opts := Options{EndpointURL: srv.URL, CallTimeout: 300 * time.Millisecond, Concurrency: 4}
+	start := time.Now()
+	snap, err := Collect(context.Background(), cfg, opts)
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("Collect took %s with a 300ms call timeout", elapsed)
+	}
+	ops := map[string]string{}
+	for _, e := range snap.Errors {
+		ops[e.Service+":"+e.Operation] = e.Code
+	}
+	for _, op := range []string{"s3:ListBuckets", "iam:GetAccountAuthorizationDetails", "kms:ListKeys", "cloudtrail:DescribeTrails", "s3control:GetPublicAccessBlock"} {
+		if code, ok := ops[op]; !ok || code != "Timeout" {
+			t.Errorf("%s: recorded %v with code %q, want a Timeout entry", op, ok, code)
+		}
+	}
+	if snap.Account.ID != "123456789012" {
+		t.Errorf("account = %q", snap.Account.ID)
+	}
+}
