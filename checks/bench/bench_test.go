@@ -48,7 +48,7 @@ func TestLargeSnapshotEvaluates(t *testing.T) {
 			failed[f.CheckID]++
 		}
 	}
-	if failed["s3-bucket-versioning"] != 10 {
-		t.Errorf("versioning failures = %d, want 10 (every 7th of 70 buckets)", failed["s3-bucket-versioning"])
+	if failed["s3-bucket-versioning"] != 10 || failed["s3-bucket-replication"] != 0 || failed["s3-standby-exists"] != 0 {
+		t.Errorf("failures = %v, want 10 versioning failures (every 7th of 70 buckets) and paired, replicated standbys", failed)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/coffer-audit/coffer/checks"
 )
 
-// LargeSnapshot generates an account with n buckets in a realistic mix: most compliant primaries,
-// every tenth a standby in another region, every seventh drifted in some way, plus users, roles,
+// LargeSnapshot generates an account with n buckets in a realistic mix: primaries each paired with
+// a replicated standby in another region, every seventh bucket drifted in some way, plus users,
 // keys and a trail. It is deterministic.
 func LargeSnapshot(n int) *checks.Snapshot {
 	snap := &checks.Snapshot{
@@ -35,14 +35,18 @@ func LargeSnapshot(n int) *checks.Snapshot {
 	}}
 	abort := int32(7)
 	for i := range n {
+		// Buckets come in pairs, as in a backup account: an even index is a primary in us-east-1,
+		// the next one its standby in eu-west-1, replicated to.
 		name := fmt.Sprintf("backup-%05d", i)
 		region, role := "us-east-1", "primary"
-		if i%10 == 9 {
+		tags := map[string]string{"coffer:role": role}
+		if i%2 == 1 {
 			region, role = "eu-west-1", "standby"
+			tags = map[string]string{"coffer:role": role, "coffer:standby-for": fmt.Sprintf("backup-%05d", i-1)}
 		}
 		policyText := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"TLS","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, name)
 		b := checks.Bucket{
-			Name: name, ARN: "arn:aws:s3:::" + name, Region: region, Tags: map[string]string{"coffer:role": role},
+			Name: name, ARN: "arn:aws:s3:::" + name, Region: region, Tags: tags,
 			Versioning: &checks.Versioning{Status: "Enabled"},
 			ObjectLock: &checks.ObjectLock{Enabled: true, DefaultRetention: &checks.Retention{Mode: "GOVERNANCE", Days: 30}},
 			Encryption: &checks.Encryption{Rules: []checks.EncryptionRule{{Algorithm: "aws:kms", KMSKeyID: key, BucketKeyEnabled: true}}},
@@ -56,6 +60,13 @@ func LargeSnapshot(n int) *checks.Snapshot {
 			Ownership:         &checks.Ownership{ObjectOwnership: "BucketOwnerEnforced"},
 			Logging:           &checks.Logging{Enabled: true, TargetBucket: "access-logs", TargetPrefix: name + "/"},
 			Replication:       &checks.Replication{Rules: []checks.ReplicationRule{}},
+		}
+		if role == "primary" {
+			standby := fmt.Sprintf("backup-%05d", i+1)
+			b.Replication = &checks.Replication{Role: "arn:aws:iam::123456789012:role/replication", Rules: []checks.ReplicationRule{{
+				ID: "to-standby", Status: "Enabled", Priority: 1, DestinationBucket: standby, DestinationBucketARN: "arn:aws:s3:::" + standby,
+				StorageClass: "GLACIER", ReplicaKMSKeyID: key, SSEKMSEncryptedObjects: true,
+			}}}
 		}
 		if i%7 == 3 {
 			b.Versioning.Status = "Suspended"

@@ -164,7 +164,9 @@ else := {} if t.selectors_read != true
 else := {"selectors_flag": "--advanced-event-selectors", "selectors": array.concat(
 	[advanced_cli(a) | some a in t.advanced_event_selectors],
 	[{"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}],
-)} if count(object.get(t, "advanced_event_selectors", [])) > 0
+)} if {
+	count(object.get(t, "advanced_event_selectors", [])) > 0
+}
 else := {"selectors_flag": "--event-selectors", "selectors": array.concat(
 	[basic_cli(s) | some s in object.get(t, "event_selectors", [])],
 	[{"ReadWriteType": "All", "IncludeManagementEvents": true}],
