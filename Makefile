@@ -15,6 +15,7 @@ build:
 tools:
 	scripts/install-tools.sh
 	scripts/install-sarif-multitool.sh
+	scripts/install-chromium.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -49,6 +49,13 @@ func (e PolicyErrors) Error() string {
 // safe for concurrent use.
 type Engine struct {
 	rules []*loadedRule
+	// groups partition the rules into one query per core (see runGroup).
+	groups []*ruleGroup
+}
+
+type ruleGroup struct {
+	members []int // indexes into Engine.rules
+	query   rego.PreparedEvalQuery
 }
 
 type loadedRule struct {
@@ -181,7 +188,42 @@ func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
 		return nil, errs
 	}
 	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].ID < e.rules[j].ID })
+	if err := e.prepareGroups(ctx, compiler, runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// prepareGroups deals the rules into n groups, one query each. Rules of the same service go to the
+// same group where possible, since they share most lib values.
+func (e *Engine) prepareGroups(ctx context.Context, compiler *ast.Compiler, n int) error {
+	n = max(1, min(n, len(e.rules)))
+	order := make([]int, len(e.rules))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return e.rules[order[a]].Service < e.rules[order[b]].Service })
+	members := make([][]int, n)
+	for k, i := range order {
+		g := k * n / len(order)
+		members[g] = append(members[g], i)
+	}
+	for _, m := range members {
+		var parts []string
+		for _, i := range m {
+			r := e.rules[i]
+			parts = append(parts, fmt.Sprintf("r%[1]d := %[2]s.resources; d%[1]d := %[2]s.deny", i, r.Package))
+			if r.hasNotes {
+				parts = append(parts, fmt.Sprintf("n%d := %s.notes", i, r.Package))
+			}
+		}
+		q, err := rego.New(rego.Query(strings.Join(parts, "; ")), rego.Compiler(compiler)).PrepareForEval(ctx)
+		if err != nil {
+			return fmt.Errorf("prepare policy queries: %w", err)
+		}
+		e.groups = append(e.groups, &ruleGroup{members: m, query: q})
+	}
+	return nil
 }
 
 func isPolicyFile(p string) bool {
@@ -359,20 +401,19 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 	if err != nil {
 		return nil, err
 	}
+	ev.rules = e.rules
 	results := make([][]Finding, len(e.rules))
 	notices := make([][]string, len(e.rules))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, rule := range e.rules {
+	for _, g := range e.groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], notices[i] = ev.run(ctx, rule)
+			ev.runGroup(ctx, g, results, notices)
 		}()
 	}
 	wg.Wait()
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
@@ -431,6 +472,7 @@ type evaluation struct {
 	roles  map[string]string
 	index  resourceIndex
 	byOp   map[string][]CollectError
+	rules  []*loadedRule
 	// failing maps a resource ARN to the checks that FAIL on it; set once all rules have run.
 	failing map[string]map[string]bool
 	// failVars maps check id → resource ARN → the vars of its FAIL finding.
@@ -518,6 +560,7 @@ type denyEntry struct {
 	Vars     map[string]any `json:"vars"`
 }
 
+// run evaluates one rule on its own (the fallback when its group's query fails).
 func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []string) {
 	rs, err := rule.query.Eval(ctx, rego.EvalParsedInput(ev.input))
 	if err == nil && len(rs) == 0 {
@@ -527,12 +570,34 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 		msg := fmt.Sprintf("check %s could not be evaluated: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
-	resources, err := decodeResources(rs[0].Bindings["resources"])
+	return ev.assemble(rule, rs[0].Bindings["resources"], rs[0].Bindings["deny"], rs[0].Bindings["notes"])
+}
+
+// runGroup evaluates a group of rules in one query, so that the lib values they share (roles, key
+// and bucket indexes) are computed once rather than once per rule. If the query fails, each rule
+// is evaluated alone so that one broken rule is ERROR without taking the others with it.
+func (ev *evaluation) runGroup(ctx context.Context, g *ruleGroup, results [][]Finding, notices [][]string) {
+	rs, err := g.query.Eval(ctx, rego.EvalParsedInput(ev.input))
+	if err != nil || len(rs) == 0 {
+		for _, i := range g.members {
+			results[i], notices[i] = ev.run(ctx, ev.rules[i])
+		}
+		return
+	}
+	b := rs[0].Bindings
+	for _, i := range g.members {
+		results[i], notices[i] = ev.assemble(ev.rules[i], b[fmt.Sprintf("r%d", i)], b[fmt.Sprintf("d%d", i)], b[fmt.Sprintf("n%d", i)])
+	}
+}
+
+// assemble turns one rule's resources, deny and notes into findings.
+func (ev *evaluation) assemble(rule *loadedRule, resourcesValue, denyValue, notesValue any) ([]Finding, []string) {
+	resources, err := decodeResources(resourcesValue)
 	if err != nil {
 		msg := fmt.Sprintf("check %s returned malformed resources: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
-	denies, err := decodeDenies(rs[0].Bindings["deny"])
+	denies, err := decodeDenies(denyValue)
 	if err != nil {
 		msg := fmt.Sprintf("check %s returned malformed deny entries: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
@@ -540,7 +605,7 @@ func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []s
 
 	notes := map[string]string{}
 	if rule.hasNotes {
-		entries, err := decodeDenies(rs[0].Bindings["notes"])
+		entries, err := decodeDenies(notesValue)
 		if err != nil {
 			msg := fmt.Sprintf("check %s returned malformed notes: %v", rule.ID, err)
 			return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}

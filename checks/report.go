@@ -160,6 +160,9 @@ type Finding struct {
 	Frameworks  map[string][]string `json:"frameworks"`
 	Remediation Remediation         `json:"remediation"`
 	Waiver      *Waiver             `json:"waiver"`
+	// InBaseline marks a FAIL that the baseline report of `scan --baseline` already had (same check
+	// id and resource ARN): it stays FAIL in every report but does not fail the gate (ApplyBaseline).
+	InBaseline bool `json:"in_baseline,omitempty"`
 	// Vars are the values the Rego rule computed for this finding's remediation; the fixer uses
 	// them. Not part of the JSON contract.
 	Vars map[string]any `json:"-"`
@@ -217,11 +220,12 @@ func (r *Report) Summarize() {
 }
 
 // ExitCode is the CI gate (DESIGN §5): 1 when a FAIL is at or above failOn, else 3 when a check at
-// or above failOn could not be evaluated, else 0. Waived findings never fail the gate.
+// or above failOn could not be evaluated, else 0. Waived findings, and FAILs already in the
+// baseline (InBaseline), never fail the gate.
 func (r *Report) ExitCode(failOn Severity) int {
 	sawError := false
 	for _, f := range r.Findings {
-		if f.Severity < failOn {
+		if f.Severity < failOn || f.InBaseline {
 			continue
 		}
 		switch f.Status {

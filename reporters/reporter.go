@@ -40,6 +40,7 @@ const (
 	FormatSARIF    = "sarif"
 	FormatJUnit    = "junit"
 	FormatMarkdown = "markdown"
+	FormatHTML     = "html"
 )
 
 // registry maps a format name to its constructor. Adding a format is one line here.
@@ -49,6 +50,7 @@ var registry = map[string]func(Options) Reporter{
 	FormatSARIF:    func(o Options) Reporter { return &SARIF{Options: o} },
 	FormatJUnit:    func(o Options) Reporter { return &JUnit{} },
 	FormatMarkdown: func(o Options) Reporter { return &Markdown{Options: o} },
+	FormatHTML:     func(o Options) Reporter { return &HTML{Options: o} },
 }
 
 var (
@@ -57,6 +59,7 @@ var (
 	_ Reporter = (*SARIF)(nil)
 	_ Reporter = (*JUnit)(nil)
 	_ Reporter = (*Markdown)(nil)
+	_ Reporter = (*HTML)(nil)
 )
 
 // Formats lists the known format names, sorted.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/smithy-go/middleware"
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/spf13/cobra"
@@ -45,6 +46,10 @@ type app struct {
 	stdout, stderr io.Writer
 	code           int
 	now            func() time.Time
+	debug          bool // --debug: log every AWS call to stderr
+	// apiOptions are added to every AWS client's middleware stack. Tests use them to record the
+	// operations coffer calls; nil in production.
+	apiOptions []func(*middleware.Stack) error
 }
 
 // exitError carries an exit code through cobra's error return.
@@ -61,17 +66,25 @@ func usageError(format string, args ...any) error {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	return (&app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}).run(ctx, args)
+}
+
+// run executes one command line and returns the exit code.
+func (a *app) run(ctx context.Context, args []string) int {
+	stderr := a.stderr
 	root := a.rootCmd()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return a.code
 	}
 	if ctx.Err() != nil {
+		// Interrupted (Ctrl-C, SIGTERM): whatever error the cancelled calls gave, the run is
+		// incomplete. Commands write their files only at the end, atomically, so nothing
+		// half-done exists.
 		fmt.Fprintln(stderr, "coffer: interrupted; nothing was written")
 		return exitInterrupted
 	}
@@ -92,7 +105,8 @@ func (a *app) rootCmd() *cobra.Command {
 		Version:       toolVersion(),
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
-	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.versionCmd())
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log every AWS API call (service, operation, region, status, duration) to stderr; access key ids are redacted")
+	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.diffCmd(), a.versionCmd())
 	return root
 }
 
@@ -133,6 +147,10 @@ func (a *app) collectOptions(f *awsFlags) (collect.Options, error) {
 		Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL,
 		Concurrency: f.concurrency, CallTimeout: f.callTimeout, Version: toolVersion(),
 		MFATokenProvider: a.mfaPrompt,
+		APIOptions:       append([]func(*middleware.Stack) error(nil), a.apiOptions...),
+	}
+	if a.debug {
+		opts.Debug = collect.NewDebugLog(a.stderr)
 	}
 	if f.concurrency < 1 {
 		return opts, usageError("--concurrency must be at least 1")

@@ -22,6 +22,7 @@ type scanFlags struct {
 	failOn     string
 	showPass   bool
 	category   string
+	baseline   string
 	fix        fixFlags
 }
 
@@ -59,6 +60,7 @@ checks could not be evaluated (ERROR); 2 coffer could not run.
 	fl.StringVarP(&f.output, "output", "o", "", "write the (first) format without a file here instead of stdout")
 	fl.StringVar(&f.failOn, "fail-on", "LOW", "lowest severity that fails the gate: LOW, MEDIUM, HIGH, CRITICAL")
 	fl.BoolVar(&f.showPass, "show-pass", false, "list PASS findings in the table and Markdown too")
+	fl.StringVar(&f.baseline, "baseline", "", "JSON report of an earlier scan: its FAIL findings (same check and resource) stay in the reports but do not fail the gate")
 	fl.StringVar(&f.category, "sarif-category", "", "suffix of the SARIF automationDetails id (separate GitHub categories per account or region)")
 	fl.BoolVar(&f.fix.enabled, "fix", false, "plan and apply the automatic fixes for FAIL findings, then re-scan")
 	fl.BoolVar(&f.fix.dryRun, "dry-run", false, "with --fix: print the plan and change nothing")
@@ -126,6 +128,10 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 			return usageError("%v", err)
 		}
 	}
+	baseline, err := loadBaseline(f.baseline)
+	if err != nil {
+		return err
+	}
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: f.policyDirs})
 	if err != nil {
 		return usageError("load policies:\n%v", err)
@@ -144,6 +150,12 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	report, err := engine.Evaluate(ctx, snap, checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
+	}
+	if baseline != nil {
+		if baseline.AccountID != report.AccountID {
+			return usageError("--baseline %s is a report of account %s, not %s", f.baseline, baseline.AccountID, report.AccountID)
+		}
+		report.ApplyBaseline(baseline)
 	}
 	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}
 	if f.fix.enabled {
@@ -222,4 +234,17 @@ func countFail(parts []*checks.Report) int {
 		}
 	}
 	return n
+}
+
+// loadBaseline reads the --baseline report ("" = none). It is read before the scan so that a bad
+// file fails fast, with its name, before any AWS call.
+func loadBaseline(file string) (*checks.Report, error) {
+	if file == "" {
+		return nil, nil
+	}
+	base, err := checks.LoadReport(file)
+	if err != nil {
+		return nil, usageError("--baseline %s: %v", file, err)
+	}
+	return base, nil
 }

@@ -1,0 +1,133 @@
+package checks
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+func TestApplyBaseline(t *testing.T) {
+	const ver, tls = "s3-bucket-versioning", "s3-bucket-tls-only"
+	base := reportOf("123456789012",
+		diffFinding(ver, "known", SeverityHigh, StatusFail),
+		diffFinding(ver, "was-waived", SeverityHigh, StatusWaived),
+		diffFinding(tls, "known", SeverityMedium, StatusFail),
+		diffFinding(ver, "fixed", SeverityHigh, StatusFail),
+	)
+	cur := reportOf("123456789012",
+		diffFinding(ver, "known", SeverityHigh, StatusFail),                  // in the baseline: does not fail the gate
+		diffFinding(ver, "was-waived", SeverityHigh, StatusFail),             // waiver expired: new to the gate
+		diffFinding(tls, "known", SeverityMedium, StatusWaived),              // waived now: stays waived
+		diffFinding(ver, "new", SeverityHigh, StatusFail),                    // new drift
+		diffFinding("s3-bucket-kms-cmk", "known", SeverityHigh, StatusError), // ERROR is never baselined
+	)
+	if n := cur.ApplyBaseline(base); n != 1 {
+		t.Errorf("ApplyBaseline marked %d findings, want 1", n)
+	}
+	var marked []string
+	for _, f := range cur.Findings {
+		if f.InBaseline {
+			marked = append(marked, f.CheckID+" "+f.Resource.Name+" "+string(f.Status))
+		}
+	}
+	if diff := cmp.Diff([]string{ver + " known FAIL"}, marked); diff != "" {
+		t.Errorf("marked (-want +got):\n%s", diff)
+	}
+	if got := cur.ExitCode(SeverityLow); got != 1 {
+		t.Errorf("exit %d with new failures, want 1", got)
+	}
+
+	// Only baseline failures left: the gate passes; ERROR still gives 3.
+	onlyKnown := reportOf("123456789012", diffFinding(ver, "known", SeverityHigh, StatusFail), diffFinding(tls, "known", SeverityMedium, StatusFail))
+	onlyKnown.ApplyBaseline(base)
+	if got := onlyKnown.ExitCode(SeverityLow); got != 0 {
+		t.Errorf("exit %d with only baseline failures, want 0", got)
+	}
+	onlyKnown.Findings = append(onlyKnown.Findings, diffFinding("s3-bucket-kms-cmk", "known", SeverityHigh, StatusError))
+	if got := onlyKnown.ExitCode(SeverityLow); got != 3 {
+		t.Errorf("exit %d with a baseline failure and an error, want 3", got)
+	}
+	// Re-applying another baseline recomputes the marks, it does not accumulate them.
+	onlyKnown.ApplyBaseline(reportOf("123456789012"))
+	if got := onlyKnown.ExitCode(SeverityLow); got != 1 {
+		t.Errorf("exit %d after an empty baseline, want 1", got)
+	}
+	if n := onlyKnown.ApplyBaseline(nil); n != 0 {
+		t.Errorf("nil baseline marked %d", n)
+	}
+}
+
+func TestParseReport(t *testing.T) {
+	r := reportOf("123456789012", diffFinding("s3-bucket-versioning", "a", SeverityHigh, StatusFail))
+	r.Findings[0].InBaseline = true
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseReport("base.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Findings) != 1 || got.Findings[0].Key() != r.Findings[0].Key() || !got.Findings[0].InBaseline {
+		t.Errorf("round trip: %+v", got.Findings)
+	}
+
+	tests := []struct{ name, data, want string }{
+		{"not json", "{\n  \"findings\": [}\n", "base.json:2:"},
+		{"snapshot", `{"schema_version":"1","collected_at":"2026-01-01T00:00:00Z"}`, "base.json: not a coffer JSON report"},
+		{"schema", `{"schema_version":"2","findings":[]}`, `schema_version "2" is not supported`},
+		{"no arn", `{"schema_version":"1","findings":[{"check_id":"x","status":"FAIL","severity":"LOW","resource":{}}]}`, "findings[0] has no check_id or resource.arn"},
+		{"bad status", `{"schema_version":"1","findings":[{"check_id":"x","status":"BROKEN","severity":"LOW","resource":{"arn":"arn:aws:s3:::b"}}]}`, `unknown status "BROKEN"`},
+		{"bad severity", `{"schema_version":"1","findings":[{"check_id":"x","status":"FAIL","severity":"URGENT","resource":{"arn":"arn:aws:s3:::b"}}]}`, "base.json"},
+		{"trailing", `{"schema_version":"1","findings":[]} {}`, "base.json:1:"},
+	}
+	for _, tc := range tests {
+		_, err := ParseReport("base.json", []byte(tc.data))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := LoadReport(filepath.Join(t.TempDir(), "missing.json")); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestInBaselineMatchesSchema: the JSON report with in_baseline stays within docs/report.schema.json,
+// and the schema allows it only on a FAIL.
+func TestInBaselineMatchesSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile(filepath.Join("..", "docs", "report.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := diffFinding("s3-bucket-versioning", "a", SeverityHigh, StatusFail)
+	f.Frameworks = map[string][]string{}
+	f.Remediation = Remediation{Commands: []string{}, Fix: FixAuto}
+	f.InBaseline = true
+	r := reportOf("123456789012", f)
+	r.Tool = Tool{Name: "coffer", Version: "test"}
+	r.Summarize()
+	validate := func(r *Report) error {
+		data, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sch.Validate(inst)
+	}
+	if err := validate(r); err != nil {
+		t.Errorf("a report with in_baseline does not match the schema: %v", err)
+	}
+	r.Findings[0].Status = StatusPass
+	if err := validate(r); err == nil {
+		t.Error("the schema accepts in_baseline on a PASS")
+	}
+}
