@@ -1,0 +1,80 @@
+package fix
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/coffer-audit/coffer/checks"
+)
+
+// lifecycleRule converts a live rule to the snapshot's form, exactly as the collector does, so the
+// merge builders in checks see the same rules a scan sees. (It mirrors an unexported function of
+// checks/collect; exporting that one would remove the copy.)
+func lifecycleRule(r s3types.LifecycleRule) checks.LifecycleRule {
+	out := checks.LifecycleRule{
+		ID:                    aws.ToString(r.ID),
+		Status:                string(r.Status),
+		Filter:                checks.LifecycleFilter{Prefix: aws.ToString(r.Prefix), Tags: map[string]string{}},
+		Transitions:           []checks.Transition{},
+		NoncurrentTransitions: []checks.NoncurrentTransition{},
+	}
+	if f := r.Filter; f != nil {
+		if f.Prefix != nil {
+			out.Filter.Prefix = *f.Prefix
+		}
+		if f.Tag != nil {
+			out.Filter.Tags[aws.ToString(f.Tag.Key)] = aws.ToString(f.Tag.Value)
+		}
+		out.Filter.ObjectSizeGreaterThan = aws.ToInt64(f.ObjectSizeGreaterThan)
+		out.Filter.ObjectSizeLessThan = aws.ToInt64(f.ObjectSizeLessThan)
+		if a := f.And; a != nil {
+			if a.Prefix != nil {
+				out.Filter.Prefix = *a.Prefix
+			}
+			for _, t := range a.Tags {
+				out.Filter.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			if a.ObjectSizeGreaterThan != nil {
+				out.Filter.ObjectSizeGreaterThan = *a.ObjectSizeGreaterThan
+			}
+			if a.ObjectSizeLessThan != nil {
+				out.Filter.ObjectSizeLessThan = *a.ObjectSizeLessThan
+			}
+		}
+	}
+	for _, t := range r.Transitions {
+		out.Transitions = append(out.Transitions, checks.Transition{
+			Days: aws.ToInt32(t.Days), Date: dateString(t.Date), StorageClass: string(t.StorageClass),
+		})
+	}
+	if e := r.Expiration; e != nil {
+		out.Expiration = &checks.Expiration{
+			Days: aws.ToInt32(e.Days), Date: dateString(e.Date), ExpiredObjectDeleteMarker: aws.ToBool(e.ExpiredObjectDeleteMarker),
+		}
+	}
+	for _, t := range r.NoncurrentVersionTransitions {
+		out.NoncurrentTransitions = append(out.NoncurrentTransitions, checks.NoncurrentTransition{
+			NoncurrentDays: aws.ToInt32(t.NoncurrentDays), NewerNoncurrentVersions: aws.ToInt32(t.NewerNoncurrentVersions),
+			StorageClass: string(t.StorageClass),
+		})
+	}
+	if e := r.NoncurrentVersionExpiration; e != nil {
+		out.NoncurrentExpiration = &checks.NoncurrentExpiration{
+			NoncurrentDays: aws.ToInt32(e.NoncurrentDays), NewerNoncurrentVersions: aws.ToInt32(e.NewerNoncurrentVersions),
+		}
+	}
+	if a := r.AbortIncompleteMultipartUpload; a != nil && a.DaysAfterInitiation != nil {
+		days := *a.DaysAfterInitiation
+		out.AbortIncompleteMultipartUploadDays = &days
+	}
+	return out
+}
+
+func dateString(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

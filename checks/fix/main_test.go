@@ -1,0 +1,216 @@
+package fix_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/fix"
+	"github.com/coffer-audit/coffer/fixtures/motoserver"
+	"github.com/coffer-audit/coffer/policies"
+)
+
+// TestMain stops the package's shared moto_server after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	motoserver.StopShared()
+	os.Exit(code)
+}
+
+const account = motoserver.AccountID
+
+var (
+	engineOnce sync.Once
+	engine     *checks.Engine
+	engineErr  error
+)
+
+// builtIn is the engine with the real embedded policies, loaded once per test binary.
+func builtIn(t *testing.T) *checks.Engine {
+	t.Helper()
+	engineOnce.Do(func() {
+		engine, engineErr = checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: policies.FS})
+	})
+	if engineErr != nil {
+		t.Fatalf("load policies: %v", engineErr)
+	}
+	return engine
+}
+
+// recorder records the service and operation of every call made through a client.
+type recorder struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (r *recorder) option(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RecordOperation",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			r.mu.Lock()
+			r.ops = append(r.ops, awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx))
+			r.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ops = nil
+}
+
+// mutating returns the recorded operations that are not reads (Get, List, Describe, Head).
+func (r *recorder) mutating() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, op := range r.ops {
+		_, name, _ := strings.Cut(op, ":")
+		read := false
+		for _, p := range []string{"Get", "List", "Describe", "Head"} {
+			read = read || strings.HasPrefix(name, p)
+		}
+		if !read {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+func (r *recorder) total() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.ops)
+}
+
+// env is one test's moto account: SDK config, collector options with the recorder, and clients
+// built by collect's constructors for seeding.
+type env struct {
+	srv  *motoserver.Server
+	cfg  aws.Config
+	opts collect.Options
+	rec  *recorder
+	// shift moves the snapshot's collection time forward, for checks about ages moto cannot backdate.
+	shift time.Duration
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	srv := motoserver.Shared(t)
+	srv.Reset(t)
+	rec := &recorder{}
+	opts := srv.Options()
+	opts.APIOptions = append(opts.APIOptions, rec.option)
+	return &env{srv: srv, cfg: srv.AWSConfig(t, "us-east-1"), opts: opts, rec: rec}
+}
+
+func (e *env) s3(region string) *s3.Client { return collect.NewS3(e.cfg, region, e.opts) }
+func (e *env) iam() *iam.Client            { return collect.NewIAM(e.cfg, e.opts) }
+func (e *env) kms(region string) *kms.Client {
+	return collect.NewKMS(e.cfg, region, e.opts)
+}
+func (e *env) trail(region string) *cloudtrail.Client {
+	return collect.NewCloudTrail(e.cfg, region, e.opts)
+}
+
+// clients are the fixer's clients for the env (the recorder sees their calls).
+func (e *env) clients() *fix.Clients { return fix.NewClients(e.cfg, e.opts) }
+
+// scan collects the account and evaluates it with the real policies.
+func (e *env) scan(ctx context.Context, t *testing.T, cfg *checks.Config) (*checks.Snapshot, *checks.Report) {
+	t.Helper()
+	opts := e.opts
+	opts.Regions = []string{"us-east-1", "eu-west-1"}
+	snap, err := collect.Collect(ctx, e.cfg, opts)
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	snap.CollectedAt = snap.CollectedAt.Add(e.shift)
+	report, err := builtIn(t).Evaluate(ctx, snap, checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: "test"}})
+	if err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	return snap, report
+}
+
+func must[T any](t *testing.T, what string) func(T, error) T {
+	t.Helper()
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("seed: %s: %v", what, err)
+		}
+		return v
+	}
+}
+
+func createBucket(ctx context.Context, t *testing.T, e *env, name, region string, tags map[string]string) {
+	t.Helper()
+	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
+	if region != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
+	}
+	must[*s3.CreateBucketOutput](t, "create bucket "+name)(e.s3(region).CreateBucket(ctx, in))
+	if len(tags) > 0 {
+		var set []s3types.Tag
+		for k, v := range tags {
+			set = append(set, s3types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		must[*s3.PutBucketTaggingOutput](t, "tag "+name)(e.s3(region).PutBucketTagging(ctx, &s3.PutBucketTaggingInput{
+			Bucket: aws.String(name), Tagging: &s3types.Tagging{TagSet: set},
+		}))
+	}
+}
+
+func bucketARN(name string) string { return "arn:aws:s3:::" + name }
+
+func finding(r *checks.Report, check, arn string) *checks.Finding {
+	for i := range r.Findings {
+		if r.Findings[i].CheckID == check && r.Findings[i].Resource.ARN == arn {
+			return &r.Findings[i]
+		}
+	}
+	return nil
+}
+
+func status(r *checks.Report, check, arn string) string {
+	if f := finding(r, check, arn); f != nil {
+		return string(f.Status)
+	}
+	return "(no finding)"
+}
+
+// only keeps the plan's changes for one check (other checks fail in a minimal account too).
+func only(p *fix.Plan, check string) *fix.Plan {
+	out := *p
+	out.Changes = nil
+	for _, c := range p.Changes {
+		if c.CheckID == check {
+			out.Changes = append(out.Changes, c)
+		}
+	}
+	return &out
+}
+
+func changeFor(p *fix.Plan, check, arn string) *fix.Change {
+	for _, c := range p.Changes {
+		if c.CheckID == check && c.Resource.ARN == arn {
+			return c
+		}
+	}
+	return nil
+}
