@@ -287,24 +287,7 @@ func TrailSelectors(t *Trail, partition string, buckets []string, addManagement 
 		name = fmt.Sprintf("coffer: S3 data events for %d buckets", len(buckets))
 	}
 	if len(t.AdvancedEventSelectors) > 0 {
-		sels := make([]any, 0, len(t.AdvancedEventSelectors)+1)
-		for _, s := range t.AdvancedEventSelectors {
-			fields := make([]any, 0, len(s.FieldSelectors))
-			for _, f := range s.FieldSelectors {
-				fm := map[string]any{"Field": f.Field}
-				for k, v := range map[string][]string{"Equals": f.Equals, "StartsWith": f.StartsWith, "EndsWith": f.EndsWith, "NotEquals": f.NotEquals, "NotStartsWith": f.NotStartsWith, "NotEndsWith": f.NotEndsWith} {
-					if len(v) > 0 {
-						fm[k] = v
-					}
-				}
-				fields = append(fields, fm)
-			}
-			sm := map[string]any{"FieldSelectors": fields}
-			if s.Name != "" {
-				sm["Name"] = s.Name
-			}
-			sels = append(sels, sm)
-		}
+		sels := AdvancedSelectorsJSON(t.AdvancedEventSelectors)
 		if addManagement {
 			sels = append(sels, map[string]any{"Name": "Management events", "FieldSelectors": []any{
 				map[string]any{"Field": "eventCategory", "Equals": []string{"Management"}},
@@ -323,14 +306,7 @@ func TrailSelectors(t *Trail, partition string, buckets []string, addManagement 
 		value, err = compactJSON(sels)
 		return "--advanced-event-selectors", value, err
 	}
-	sels := make([]any, 0, len(t.EventSelectors)+1)
-	for _, s := range t.EventSelectors {
-		drs := make([]any, 0, len(s.DataResources))
-		for _, d := range s.DataResources {
-			drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
-		}
-		sels = append(sels, map[string]any{"ReadWriteType": nameOr(s.ReadWriteType, "All"), "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs})
-	}
+	sels := BasicSelectorsJSON(t.EventSelectors)
 	if addManagement {
 		sels = append(sels, map[string]any{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []any{}})
 	}
@@ -342,6 +318,42 @@ func TrailSelectors(t *Trail, partition string, buckets []string, addManagement 
 	}
 	value, err = compactJSON(sels)
 	return "--event-selectors", value, err
+}
+
+// BasicSelectorsJSON converts basic event selectors to the CloudTrail API's JSON shape.
+func BasicSelectorsJSON(basic []EventSelector) []any {
+	out := make([]any, 0, len(basic)+2)
+	for _, s := range basic {
+		drs := make([]any, 0, len(s.DataResources))
+		for _, d := range s.DataResources {
+			drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
+		}
+		out = append(out, map[string]any{"ReadWriteType": nameOr(s.ReadWriteType, "All"), "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs})
+	}
+	return out
+}
+
+// AdvancedSelectorsJSON converts advanced event selectors to the CloudTrail API's JSON shape.
+func AdvancedSelectorsJSON(adv []AdvancedEventSelector) []any {
+	out := make([]any, 0, len(adv)+2)
+	for _, s := range adv {
+		fields := make([]any, 0, len(s.FieldSelectors))
+		for _, f := range s.FieldSelectors {
+			fm := map[string]any{"Field": f.Field}
+			for k, v := range map[string][]string{"Equals": f.Equals, "StartsWith": f.StartsWith, "EndsWith": f.EndsWith, "NotEquals": f.NotEquals, "NotStartsWith": f.NotStartsWith, "NotEndsWith": f.NotEndsWith} {
+				if len(v) > 0 {
+					fm[k] = v
+				}
+			}
+			fields = append(fields, fm)
+		}
+		sm := map[string]any{"FieldSelectors": fields}
+		if s.Name != "" {
+			sm["Name"] = s.Name
+		}
+		out = append(out, sm)
+	}
+	return out
 }
 
 // PasswordPolicyFlags returns update-account-password-policy flags that keep every current setting

@@ -186,8 +186,8 @@ func errorCode(err error) (code, msg string) {
 	return code, msg
 }
 
-// isCode reports whether err is an AWS API error with one of codes.
-func isCode(err error, codes ...string) bool {
+// IsCode reports whether err is an AWS API error with one of codes.
+func IsCode(err error, codes ...string) bool {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		return false

@@ -104,7 +104,7 @@ func (c *collector) accountSummary(ctx context.Context, api iamAPI) map[string]i
 func (c *collector) passwordPolicy(ctx context.Context, api iamAPI) *checks.PasswordPolicy {
 	out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	switch {
-	case isCode(err, "NoSuchEntity"):
+	case IsCode(err, "NoSuchEntity"):
 		return &checks.PasswordPolicy{Exists: false}
 	case err != nil:
 		c.failIAM(ctx, "GetAccountPasswordPolicy", "", err)

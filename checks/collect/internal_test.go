@@ -101,7 +101,7 @@ func TestReplicationRule(t *testing.T) {
 
 func TestLifecycleRuleLegacyPrefix(t *testing.T) {
 	date := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
-	got := lifecycleRule(types.LifecycleRule{
+	got := LifecycleRule(types.LifecycleRule{
 		ID: aws.String("old"), Status: types.ExpirationStatusDisabled, Prefix: aws.String("logs/"),
 		Transitions: []types.Transition{{Date: &date, StorageClass: types.TransitionStorageClassGlacier}},
 		Filter:      &types.LifecycleRuleFilter{ObjectSizeGreaterThan: aws.Int64(1024), Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},

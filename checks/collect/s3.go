@@ -117,7 +117,7 @@ func bucketRegion(constraint string) string {
 func bucketTags(ctx context.Context, api s3API, name string, fail failFunc) map[string]string {
 	out, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
 	switch {
-	case isCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
+	case IsCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
 		return map[string]string{}
 	case err != nil:
 		fail("GetBucketTagging", err)
@@ -146,7 +146,7 @@ func bucketVersioning(ctx context.Context, api s3API, name string, fail failFunc
 func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc) *checks.ObjectLock {
 	out, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name})
 	switch {
-	case isCode(err, "ObjectLockConfigurationNotFoundError"):
+	case IsCode(err, "ObjectLockConfigurationNotFoundError"):
 		return &checks.ObjectLock{}
 	case err != nil:
 		fail("GetObjectLockConfiguration", err)
@@ -172,7 +172,7 @@ func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc
 func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc) *checks.Encryption {
 	out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
 	switch {
-	case isCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+	case IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
 		return &checks.Encryption{Rules: []checks.EncryptionRule{}}
 	case err != nil:
 		fail("GetBucketEncryption", err)
@@ -196,7 +196,7 @@ func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc
 func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc) *checks.Lifecycle {
 	out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
 	switch {
-	case isCode(err, "NoSuchLifecycleConfiguration"):
+	case IsCode(err, "NoSuchLifecycleConfiguration"):
 		return &checks.Lifecycle{Rules: []checks.LifecycleRule{}}
 	case err != nil:
 		fail("GetBucketLifecycleConfiguration", err)
@@ -204,14 +204,14 @@ func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc)
 	}
 	lc := &checks.Lifecycle{Rules: make([]checks.LifecycleRule, 0, len(out.Rules))}
 	for _, r := range out.Rules {
-		lc.Rules = append(lc.Rules, lifecycleRule(r))
+		lc.Rules = append(lc.Rules, LifecycleRule(r))
 	}
 	return lc
 }
 
-// lifecycleRule normalises one rule: the legacy top-level Prefix and the And operator fold into
-// Filter.
-func lifecycleRule(r types.LifecycleRule) checks.LifecycleRule {
+// LifecycleRule normalises one rule as the snapshot holds it: the legacy top-level Prefix and the
+// And operator fold into Filter. The fixer uses it on live rules so merges see what a scan sees.
+func LifecycleRule(r types.LifecycleRule) checks.LifecycleRule {
 	out := checks.LifecycleRule{
 		ID:                    aws.ToString(r.ID),
 		Status:                string(r.Status),
@@ -287,7 +287,7 @@ func dateString(t *time.Time) string {
 func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail failFunc) *checks.PublicAccessBlock {
 	out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
 	switch {
-	case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 		return &checks.PublicAccessBlock{}
 	case err != nil:
 		fail("GetPublicAccessBlock", err)
@@ -308,7 +308,7 @@ func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail f
 func bucketPolicy(ctx context.Context, api s3API, name string, fail failFunc) *checks.Policy {
 	out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name})
 	switch {
-	case isCode(err, "NoSuchBucketPolicy"):
+	case IsCode(err, "NoSuchBucketPolicy"):
 		return &checks.Policy{}
 	case err != nil:
 		fail("GetBucketPolicy", err)
@@ -344,7 +344,7 @@ func bucketACL(ctx context.Context, api s3API, name string, fail failFunc) *chec
 func bucketOwnership(ctx context.Context, api s3API, name string, fail failFunc) *checks.Ownership {
 	out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name})
 	switch {
-	case isCode(err, "OwnershipControlsNotFoundError"):
+	case IsCode(err, "OwnershipControlsNotFoundError"):
 		return &checks.Ownership{}
 	case err != nil:
 		fail("GetBucketOwnershipControls", err)
@@ -375,7 +375,7 @@ func bucketLogging(ctx context.Context, api s3API, name string, fail failFunc) *
 func bucketReplication(ctx context.Context, api s3API, name string, fail failFunc) *checks.Replication {
 	out, err := api.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: &name})
 	switch {
-	case isCode(err, "ReplicationConfigurationNotFoundError"):
+	case IsCode(err, "ReplicationConfigurationNotFoundError"):
 		return &checks.Replication{Rules: []checks.ReplicationRule{}}
 	case err != nil:
 		fail("GetBucketReplication", err)

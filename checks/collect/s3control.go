@@ -25,7 +25,7 @@ func (c *collector) accountPublicAccessBlock(ctx context.Context) *checks.Public
 	var api s3ControlAPI = NewS3Control(c.cfg, c.home, c.opts)
 	out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(c.accountID)})
 	switch {
-	case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 		return &checks.PublicAccessBlock{}
 	case err != nil:
 		c.fail(ctx, "s3control", "GetPublicAccessBlock", "arn:"+c.partition+":iam::"+c.accountID+":root", c.home, err)

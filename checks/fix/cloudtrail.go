@@ -206,14 +206,14 @@ const managementSelectorName = "coffer: management events"
 // selector added to the existing ones, in the trail's style.
 func addManagementSelector(basic []checks.EventSelector, adv []checks.AdvancedEventSelector) (flag, value string) {
 	if len(adv) > 0 {
-		list := append(advancedJSON(adv), map[string]any{
+		list := append(checks.AdvancedSelectorsJSON(adv), map[string]any{
 			"Name":           managementSelectorName,
 			"FieldSelectors": []any{map[string]any{"Field": "eventCategory", "Equals": []string{"Management"}}},
 		})
 		b, _ := json.Marshal(list)
 		return "--advanced-event-selectors", string(b)
 	}
-	list := append(basicJSON(basic), map[string]any{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []any{}})
+	list := append(checks.BasicSelectorsJSON(basic), map[string]any{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []any{}})
 	b, _ := json.Marshal(list)
 	return "--event-selectors", string(b)
 }
@@ -526,50 +526,12 @@ func selectorsFromAPI(out *cloudtrail.GetEventSelectorsOutput) ([]checks.EventSe
 	return basic, adv
 }
 
-func basicJSON(basic []checks.EventSelector) []any {
-	out := make([]any, 0, len(basic)+1)
-	for _, s := range basic {
-		drs := make([]any, 0, len(s.DataResources))
-		for _, d := range s.DataResources {
-			drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
-		}
-		rw := s.ReadWriteType
-		if rw == "" {
-			rw = "All"
-		}
-		out = append(out, map[string]any{"ReadWriteType": rw, "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs})
-	}
-	return out
-}
-
-func advancedJSON(adv []checks.AdvancedEventSelector) []any {
-	out := make([]any, 0, len(adv)+1)
-	for _, s := range adv {
-		fields := make([]any, 0, len(s.FieldSelectors))
-		for _, f := range s.FieldSelectors {
-			fm := map[string]any{"Field": f.Field}
-			for k, v := range map[string][]string{"Equals": f.Equals, "StartsWith": f.StartsWith, "EndsWith": f.EndsWith, "NotEquals": f.NotEquals, "NotStartsWith": f.NotStartsWith, "NotEndsWith": f.NotEndsWith} {
-				if len(v) > 0 {
-					fm[k] = v
-				}
-			}
-			fields = append(fields, fm)
-		}
-		sm := map[string]any{"FieldSelectors": fields}
-		if s.Name != "" {
-			sm["Name"] = s.Name
-		}
-		out = append(out, sm)
-	}
-	return out
-}
-
 // selectorsJSON shows the selectors in the API's shape: basic or advanced, whichever the trail uses.
 func selectorsJSON(basic []checks.EventSelector, adv []checks.AdvancedEventSelector) (any, any) {
 	if len(adv) > 0 {
-		return nil, advancedJSON(adv)
+		return nil, checks.AdvancedSelectorsJSON(adv)
 	}
-	return basicJSON(basic), nil
+	return checks.BasicSelectorsJSON(basic), nil
 }
 
 // sdkSelectorsJSON shows selectors about to be sent, through the same shapes.

@@ -11,20 +11,6 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// isCode reports whether err is an AWS API error with one of codes.
-func isCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if apiErr.ErrorCode() == c {
-			return true
-		}
-	}
-	return false
-}
-
 // reason is the short explanation of a failed call for the journal and the summary: the AWS error
 // code and message. Services that deny with a bare HTTP 403 (moto's KMS and CloudTrail) get
 // AccessDenied.

@@ -9,10 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 
 	"github.com/coffer-audit/coffer/checks/collect"
-	"github.com/coffer-audit/coffer/checks/fix"
 )
 
-var lifecycleRuleOf = fix.LifecycleRuleOf
+var lifecycleRuleOf = collect.LifecycleRule
 
 func collect3Control(e *env) *s3control.Client {
 	return collect.NewS3Control(e.cfg, "us-east-1", e.opts)

@@ -14,6 +14,7 @@ import (
 	s3ctypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/collect"
 )
 
 // --- Block Public Access ----------------------------------------------------------------------
@@ -51,7 +52,7 @@ func planAccountBPA(pc *planContext, f *checks.Finding) (*Change, string) {
 			ex := &execution{}
 			out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(acct)})
 			switch {
-			case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+			case collect.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 			case err != nil:
 				return ex, fmt.Errorf("get account public access block: %w", err)
 			default:
@@ -96,7 +97,7 @@ func planBucketBPA(pc *planContext, f *checks.Finding) (*Change, string) {
 			ex := &execution{}
 			out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
 			switch {
-			case isCode(err, "NoSuchPublicAccessBlockConfiguration"):
+			case collect.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 			case err != nil:
 				return ex, fmt.Errorf("get public access block of %s: %w", name, err)
 			default:
@@ -222,7 +223,7 @@ func planObjectLock(pc *planContext, f *checks.Finding) (*Change, string) {
 			cur, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name})
 			var live objectLockJSON
 			switch {
-			case isCode(err, "ObjectLockConfigurationNotFoundError"):
+			case collect.IsCode(err, "ObjectLockConfigurationNotFoundError"):
 			case err != nil:
 				return ex, fmt.Errorf("get object lock configuration of %s: %w", name, err)
 			default:
@@ -310,7 +311,7 @@ func planOwnership(pc *planContext, f *checks.Finding) (*Change, string) {
 			ex := &execution{}
 			out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name})
 			switch {
-			case isCode(err, "OwnershipControlsNotFoundError"):
+			case collect.IsCode(err, "OwnershipControlsNotFoundError"):
 			case err != nil:
 				return ex, fmt.Errorf("get ownership controls of %s: %w", name, err)
 			case out.OwnershipControls != nil:
@@ -382,7 +383,7 @@ func encryptionFromAPI(c *s3types.ServerSideEncryptionConfiguration) (any, []che
 func liveEncryption(ctx context.Context, api S3API, name string) (any, []checks.EncryptionRule, error) {
 	out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
 	switch {
-	case isCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+	case collect.IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
 		return nil, nil, nil
 	case err != nil:
 		return nil, nil, fmt.Errorf("get encryption of %s: %w", name, err)
@@ -531,7 +532,7 @@ func planTLSOnly(pc *planContext, f *checks.Finding) (*Change, string) {
 			live := ""
 			out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name})
 			switch {
-			case isCode(err, "NoSuchBucketPolicy"):
+			case collect.IsCode(err, "NoSuchBucketPolicy"):
 			case err != nil:
 				return ex, fmt.Errorf("get policy of %s: %w", name, err)
 			default:
@@ -626,12 +627,12 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 			var minSize s3types.TransitionDefaultMinimumObjectSize
 			out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
 			switch {
-			case isCode(err, "NoSuchLifecycleConfiguration"):
+			case collect.IsCode(err, "NoSuchLifecycleConfiguration"):
 			case err != nil:
 				return ex, fmt.Errorf("get lifecycle of %s: %w", name, err)
 			default:
 				for _, r := range out.Rules {
-					live = append(live, lifecycleRule(r))
+					live = append(live, collect.LifecycleRule(r))
 				}
 				minSize = out.TransitionDefaultMinimumObjectSize
 				ex.Before = lifecycleJSON(live)

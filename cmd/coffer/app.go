@@ -81,15 +81,19 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return a.code
 	}
+	var ee *exitError
 	if ctx.Err() != nil {
 		// Interrupted (Ctrl-C, SIGTERM): whatever error the cancelled calls gave, the run is
 		// incomplete. Commands write their files only at the end, atomically, so nothing
-		// half-done exists.
-		fmt.Fprintln(stderr, "coffer: interrupted; nothing was written")
+		// half-done exists — except the changes of an interrupted --fix, which says so itself.
+		if errors.As(err, &ee) && ee.code == exitInterrupted {
+			fmt.Fprintf(stderr, "coffer: %v\n", err)
+		} else {
+			fmt.Fprintln(stderr, "coffer: interrupted; nothing was written")
+		}
 		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "coffer: %v\n", err)
-	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}

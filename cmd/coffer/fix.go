@@ -23,6 +23,9 @@ type fixRun struct {
 	engine        *checks.Engine
 	snapshot      *checks.Snapshot
 	report        *checks.Report
+	// baseline, when set, is applied to the re-scan too, so the exit code after the fix follows the
+	// same gate as the scan before it.
+	baseline *checks.Report
 }
 
 // stdinIsTerminal says whether a confirmation can be asked for; tests replace it.
@@ -94,7 +97,7 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 		return fmt.Errorf("print the fix result: %w", err)
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("fix interrupted; the journal %s says what was changed: %w", journal.Path(), ctx.Err())
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("fix interrupted; the journal %s says what was changed: %w", journal.Path(), ctx.Err())}
 	}
 	if result.JournalError != nil {
 		return fmt.Errorf("%v; the changes listed as applied above were made", result.JournalError)
@@ -113,6 +116,9 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 	afterReport, err := run.engine.Evaluate(ctx, after, checks.EvalOptions{Config: run.config, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
 	if err != nil {
 		return fmt.Errorf("evaluate after fixing: %w", err)
+	}
+	if run.baseline != nil {
+		afterReport.ApplyBaseline(run.baseline)
 	}
 	writeVerification(out, run.report, afterReport, run.failOn)
 	if err := a.writeReports(afterReport, run.outputs, run.reportOptions); err != nil {

@@ -159,7 +159,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	}
 	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}
 	if f.fix.enabled {
-		return a.fix(ctx, fixRun{flags: f, outputs: outs, reportOptions: ropts, failOn: failOn, config: cfg, engine: engine, snapshot: snap, report: report})
+		return a.fix(ctx, fixRun{flags: f, outputs: outs, reportOptions: ropts, failOn: failOn, config: cfg, engine: engine, snapshot: snap, report: report, baseline: baseline})
 	}
 	if err := a.writeReports(report, outs, ropts); err != nil {
 		return err

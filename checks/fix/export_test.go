@@ -1,4 +1,0 @@
-package fix
-
-// LifecycleRuleOf exposes the live-rule conversion to the tests.
-var LifecycleRuleOf = lifecycleRule
