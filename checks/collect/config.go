@@ -61,6 +61,9 @@ type Options struct {
 	APIOptions []func(*middleware.Stack) error
 	// Progress, when set, is called as work items complete; total grows while resources are found.
 	Progress func(done, total int)
+	// Debug, when set, logs every API call and the SDK's own messages (redacted). When nil the
+	// SDK logs nothing: its default logger would write warnings to stderr.
+	Debug *DebugLog
 }
 
 func (o Options) withDefaults() Options {
@@ -99,6 +102,7 @@ func newRetryer(attempts int, backoff time.Duration) func() aws.Retryer {
 func LoadConfig(ctx context.Context, opts Options) (aws.Config, error) {
 	loaders := []func(*config.LoadOptions) error{
 		config.WithRetryer(newRetryer(maxAttempts, maxBackoff)),
+		config.WithLogger(opts.sdkLogger()),
 	}
 	if opts.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(opts.Profile))
@@ -159,6 +163,9 @@ func clientRetryer(cfg aws.Config) aws.Retryer {
 // apiOptions are the middlewares every client gets: the per-call timeout, then the caller's.
 func apiOptions(opts Options) []func(*middleware.Stack) error {
 	out := []func(*middleware.Stack) error{callTimeout(opts.withDefaults().CallTimeout)}
+	if opts.Debug != nil {
+		out = append(out, opts.Debug.middleware)
+	}
 	return append(out, opts.APIOptions...)
 }
 
