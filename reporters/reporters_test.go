@@ -278,8 +278,15 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("mode = %v, %v; want 0644", fi.Mode().Perm(), err)
 	}
 
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x.json"), func(io.Writer) error { return nil }); err == nil {
-		t.Error("write into a missing directory: want error")
+	// A missing folder is created (CI recipes write into a fresh output folder)...
+	nested := filepath.Join(dir, "out", "x.json")
+	if err := WriteFileAtomic(nested, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err }); err != nil {
+		t.Errorf("write into a missing folder: %v", err)
+	}
+	assertFile(t, nested, "{}")
+	// ...but a parent that is a file is an error, and nothing is written.
+	if err := WriteFileAtomic(filepath.Join(dir, "report.sarif", "x.json"), func(io.Writer) error { return nil }); err == nil {
+		t.Error("write below a regular file: want error")
 	}
 }
 
