@@ -413,27 +413,23 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		}()
 	}
 	wg.Wait()
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	ev.failing = map[string]map[string]bool{}
+	report.Notices = append(report.Notices, applyWaivers(results, cfg.Waivers, now())...)
 	ev.failVars = map[string]map[string]map[string]any{}
 	for _, fs := range results {
 		for _, f := range fs {
 			if f.Status != StatusFail {
 				continue
 			}
-			if ev.failing[f.Resource.ARN] == nil {
-				ev.failing[f.Resource.ARN] = map[string]bool{}
-			}
-			ev.failing[f.Resource.ARN][f.CheckID] = true
 			if ev.failVars[f.CheckID] == nil {
 				ev.failVars[f.CheckID] = map[string]map[string]any{}
 			}
 			ev.failVars[f.CheckID][f.Resource.ARN] = f.Vars
 		}
 	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, rule := range e.rules {
 		wg.Add(1)
 		go func() {
@@ -448,7 +444,6 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		report.Findings = append(report.Findings, results[i]...)
 		report.Notices = append(report.Notices, notices[i]...)
 	}
-	report.Notices = append(report.Notices, applyWaivers(report.Findings, cfg.Waivers, now())...)
 	sort.SliceStable(report.Findings, func(i, j int) bool {
 		a, b := report.Findings[i], report.Findings[j]
 		if a.CheckID != b.CheckID {
@@ -473,10 +468,15 @@ type evaluation struct {
 	index  resourceIndex
 	byOp   map[string][]CollectError
 	rules  []*loadedRule
-	// failing maps a resource ARN to the checks that FAIL on it; set once all rules have run.
-	failing map[string]map[string]bool
-	// failVars maps check id → resource ARN → the vars of its FAIL finding.
+	// failVars maps check id → resource ARN → the vars of its FAIL finding (waivers applied); set
+	// once all rules have run.
 	failVars map[string]map[string]map[string]any
+}
+
+// fails reports whether the check FAILs (unwaived) on the resource.
+func (ev *evaluation) fails(checkID, arn string) bool {
+	_, ok := ev.failVars[checkID][arn]
+	return ok
 }
 
 type resourceIndex struct {
@@ -667,7 +667,7 @@ func (ev *evaluation) assemble(rule *loadedRule, resourcesValue, denyValue, note
 	return findings, nil
 }
 
-// renderRule fills in the remediation commands of a rule's FAIL findings. It runs after every rule
+// renderRule fills in the remediation commands of a rule's FAIL and WAIVED findings. It runs after every rule
 // has been evaluated, because the merge functions need the other failures: two checks that each
 // rewrite a bucket's whole lifecycle configuration, or several buckets added to one trail's event
 // selectors, must print commands that include each other's changes so they can run in any order.
@@ -678,7 +678,8 @@ func (ev *evaluation) renderRule(rule *loadedRule, findings []Finding) []string 
 		return []string{fmt.Sprintf("%s: %v", rule.ID, err)}
 	}
 	for i := range findings {
-		if findings[i].Status != StatusFail {
+		// Waived findings keep their commands too: they are what to run when the waiver ends.
+		if findings[i].Status != StatusFail && findings[i].Status != StatusWaived {
 			continue
 		}
 		cmds, err := ev.render(templates, &findings[i])

@@ -346,3 +346,31 @@ func mustConfig(t *testing.T, src string) *checks.Config {
 	}
 	return cfg
 }
+
+func TestWaiversNoticeOnceAndKeepCommands(t *testing.T) {
+	e := testEngine(t, nil)
+	cfg := mustConfig(t, `waivers:
+  - {check: test-versioning, resource: a, reason: legacy, expires: 2027-01-01}
+  - {check: test-versioning, resource: b, reason: old, expires: 2026-01-01}
+`)
+	r, err := e.Evaluate(context.Background(), snapshot(bucket("a", "Suspended"), bucket("b", "Suspended")), checks.EvalOptions{Config: cfg, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired := 0
+	for _, n := range r.Notices {
+		if strings.Contains(n, "expired on 2026-01-01") {
+			expired++
+		}
+	}
+	if expired != 1 {
+		t.Errorf("expired-waiver notices = %d, want 1: %q", expired, r.Notices)
+	}
+	for _, f := range r.Findings {
+		if f.CheckID == "test-versioning" && f.Resource.Name == "a" {
+			if f.Status != checks.StatusWaived || len(f.Remediation.Commands) != 1 {
+				t.Errorf("waived finding = %s with commands %q, want WAIVED with its command", f.Status, f.Remediation.Commands)
+			}
+		}
+	}
+}

@@ -471,20 +471,27 @@ const (
 // funcs binds the functions that need the snapshot or the other failures to this evaluation.
 func (ev *evaluation) funcs() template.FuncMap {
 	return template.FuncMap{
-		"lifecycleArchive": ev.lifecycleFix,
-		"lifecycleHygiene": ev.lifecycleFix,
-		"dataEventSelectorArgs": func(trailARN any, _ string) (string, error) {
-			return ev.trailSelectorArgs(trailARN)
+		"lifecycleArchive": func(b *Bucket, params map[string]any) (string, error) {
+			return ev.lifecycleFix(b, params, checkLifecycleArchive)
 		},
-		"trailSelectorArgs": ev.trailSelectorArgs,
+		"lifecycleHygiene": func(b *Bucket, params map[string]any) (string, error) {
+			return ev.lifecycleFix(b, params, checkLifecycleHygiene)
+		},
+		"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
+			return ev.trailSelectorArgs(trailARN, bucket)
+		},
+		"trailSelectorArgs": func(trailARN any) (string, error) {
+			return ev.trailSelectorArgs(trailARN, "")
+		},
 	}
 }
 
 // trailSelectorArgs returns the put-event-selectors argument for a trail with everything the failing
-// checks need from it: data events for every bucket whose cloudtrail-s3-data-events finding points
-// at this trail, and management events when cloudtrail-multi-region chose this trail. Every command
+// checks need from it: data events for bucket (when set) and every bucket whose
+// cloudtrail-s3-data-events finding points at this trail, and management events when
+// cloudtrail-multi-region chose this trail. Every command
 // that updates the trail's selectors prints this same argument, so none undoes another.
-func (ev *evaluation) trailSelectorArgs(trailARN any) (string, error) {
+func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (string, error) {
 	arn := fmt.Sprint(trailARN)
 	t := ev.index.trails[arn]
 	if t == nil {
@@ -492,7 +499,7 @@ func (ev *evaluation) trailSelectorArgs(trailARN any) (string, error) {
 	}
 	var buckets []string
 	for _, b := range ev.snap.S3.Buckets {
-		if fmt.Sprint(ev.failVars[checkDataEvents][b.ARN]["trail_arn"]) == arn {
+		if b.Name == bucket || fmt.Sprint(ev.failVars[checkDataEvents][b.ARN]["trail_arn"]) == arn {
 			buckets = append(buckets, b.Name)
 		}
 	}
@@ -510,22 +517,22 @@ func (ev *evaluation) trailSelectorArgs(trailARN any) (string, error) {
 	return flag + " " + ShellQuote(value), nil
 }
 
-// lifecycleFix returns the bucket's lifecycle configuration with every coffer rule it needs: the
-// archive rule when the archive check fails on it, the hygiene rule when the hygiene check does.
-// Both checks print this same configuration, so running one command after the other keeps both.
-func (ev *evaluation) lifecycleFix(b *Bucket, params map[string]any) (string, error) {
+// lifecycleFix returns the bucket's lifecycle configuration with the coffer rule of the check being
+// rendered (own) plus those of the other lifecycle checks that fail on the bucket. Both checks thus
+// print the same configuration when both fail, so running one command after the other keeps both.
+func (ev *evaluation) lifecycleFix(b *Bucket, params map[string]any, own string) (string, error) {
 	if b == nil {
 		return "", fmt.Errorf("lifecycle: the resource is not a bucket")
 	}
 	var add []map[string]any
-	if ev.failing[b.ARN][checkLifecycleArchive] {
+	if own == checkLifecycleArchive || ev.fails(checkLifecycleArchive, b.ARN) {
 		class := "GLACIER"
 		if classes, ok := params["archive_classes"].([]any); ok && len(classes) > 0 {
 			class = fmt.Sprint(classes[0])
 		}
 		add = append(add, ArchiveRule(intParam(params, "archive_after_days", 14), class))
 	}
-	if ev.failing[b.ARN][checkLifecycleHygiene] {
+	if own == checkLifecycleHygiene || ev.fails(checkLifecycleHygiene, b.ARN) {
 		add = append(add, HygieneRule(intParam(params, "abort_multipart_max_days", 7)))
 	}
 	return MergeLifecycle(lifecycleRules(b), add...)

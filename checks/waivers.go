@@ -9,23 +9,25 @@ import (
 // applyWaivers turns FAIL findings matched by an unexpired waiver into WAIVED and returns notices
 // for waivers that have expired (they no longer apply, and the user should know why a finding
 // came back). A waiver matches by check id and by resource ARN or name, exactly or as a glob.
-func applyWaivers(findings []Finding, waivers []WaiverRule, now time.Time) []string {
+func applyWaivers(results [][]Finding, waivers []WaiverRule, now time.Time) []string {
 	var notices []string
 	today := now.UTC().Truncate(24 * time.Hour)
 	for _, w := range waivers {
 		expired := !w.expires.IsZero() && w.expires.Before(today)
 		matched := 0
-		for i := range findings {
-			f := &findings[i]
-			if f.Status != StatusFail || f.CheckID != w.Check || !waiverMatches(w.Resource, f.Resource) {
-				continue
+		for _, findings := range results {
+			for i := range findings {
+				f := &findings[i]
+				if f.Status != StatusFail || f.CheckID != w.Check || !waiverMatches(w.Resource, f.Resource) {
+					continue
+				}
+				matched++
+				if expired {
+					continue
+				}
+				f.Status = StatusWaived
+				f.Waiver = &Waiver{CheckID: w.Check, Resource: w.Resource, Reason: w.Reason, Expires: w.Expires}
 			}
-			matched++
-			if expired {
-				continue
-			}
-			f.Status = StatusWaived
-			f.Waiver = &Waiver{CheckID: w.Check, Resource: w.Resource, Reason: w.Reason, Expires: w.Expires}
 		}
 		if expired {
 			notices = append(notices, fmt.Sprintf("waiver for %s on %s expired on %s and no longer applies (%d finding(s) affected)", w.Check, w.Resource, w.Expires, matched))
