@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"sort"
@@ -492,14 +493,11 @@ func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
 	ev.roles = BucketRoles(snap, cfg)
 	pairs := StandbyPairs(snap, cfg, ev.roles)
 
-	raw, err := json.Marshal(snap)
+	inputValue, err := toValue(reflect.ValueOf(snap))
 	if err != nil {
-		return nil, fmt.Errorf("encode snapshot for evaluation: %w", err)
+		return nil, fmt.Errorf("convert snapshot for evaluation: %w", err)
 	}
-	var input map[string]any
-	if err := json.Unmarshal(raw, &input); err != nil {
-		return nil, fmt.Errorf("decode snapshot for evaluation: %w", err)
-	}
+	input := inputValue.(ast.Object)
 	paramsRaw, _ := json.Marshal(cfg.Params)
 	_ = json.Unmarshal(paramsRaw, &ev.params)
 	// Per-bucket resource objects and scope index sets are computed here once rather than by a Rego
@@ -517,17 +515,19 @@ func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
 			scopes["backup"] = append(scopes["backup"], i)
 		}
 	}
-	input["coffer"] = map[string]any{
+	coffer, err := ast.InterfaceToValue(map[string]any{
 		"now":              snap.CollectedAt.UTC().Format(time.RFC3339),
 		"roles":            ev.roles,
 		"standby_of":       pairs,
 		"params":           ev.params,
 		"bucket_resources": bucketResources,
 		"scopes":           scopes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("convert evaluation context: %w", err)
 	}
-	if ev.input, err = ast.InterfaceToValue(input); err != nil {
-		return nil, fmt.Errorf("convert snapshot for evaluation: %w", err)
-	}
+	input.Insert(ast.StringTerm("coffer"), ast.NewTerm(coffer))
+	ev.input = input
 	ev.index = resourceIndex{buckets: map[string]*Bucket{}, roles: map[string]*Role{}, users: map[string]*User{}, keys: map[string]*Key{}, trails: map[string]*Trail{}}
 	for i := range snap.S3.Buckets {
 		b := &snap.S3.Buckets[i]
@@ -701,10 +701,17 @@ type erroredResource struct {
 }
 
 // errorsFor attributes collection errors to the check's resources: a failed read that the check
-// requires makes the resource ERROR; a failed listing (no resource) makes the check ERROR on an
-// account-wide resource, since resources may be missing from scope altogether.
+// requires makes the resource ERROR; a failed listing (no resource) makes every resource of the
+// check ERROR, and an account-wide resource too, since resources may be missing from scope
+// altogether.
 func (ev *evaluation) errorsFor(rule *loadedRule, inScope map[string]Resource) map[string]erroredResource {
 	out := map[string]erroredResource{}
+	add := func(target string, res Resource, reason string) {
+		if prev, dup := out[target]; dup {
+			reason = prev.text + "; " + reason
+		}
+		out[target] = erroredResource{resource: res, text: reason}
+	}
 	for _, op := range rule.Requires {
 		for _, ce := range ev.byOp[op] {
 			reason := fmt.Sprintf("could not read %s: %s failed", nameOr(ce.Resource, "the account"), op)
@@ -728,10 +735,18 @@ func (ev *evaluation) errorsFor(rule *loadedRule, inScope map[string]Resource) m
 				res = ev.errorResource(ce)
 				target = res.ARN
 			}
-			if prev, dup := out[target]; dup {
-				reason = prev.text + "; " + reason
+			add(target, res, reason)
+			if ce.Resource == "" {
+				// An account- or region-wide read failed (a listing, the credential report, the
+				// account summary): every verdict of this check rests on data that is missing, so
+				// none of its resources can PASS or FAIL. Without this, a denied
+				// cloudtrail:DescribeTrails made cloudtrail-multi-region FAIL ("no trail").
+				for arn, r := range inScope {
+					if arn != target {
+						add(arn, r, reason)
+					}
+				}
 			}
-			out[target] = erroredResource{resource: res, text: reason}
 		}
 	}
 	return out
