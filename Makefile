@@ -28,6 +28,8 @@ test: tools lint
 # Each fuzz target runs briefly in CI; the corpus that found bugs lives in testdata/fuzz.
 fuzz:
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParsePolicy$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParseSnapshot$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./checks/... -run '^$$' -bench . -benchmem

@@ -28,7 +28,10 @@ func TestToValueMatchesJSON(t *testing.T) {
 		S3: S3{Buckets: []Bucket{
 			{Name: "nil-everything"},
 			{Name: "empty", Tags: map[string]string{}, Lifecycle: &Lifecycle{Rules: []LifecycleRule{}}, Policy: &Policy{}},
-			{Name: "full", CreationDate: &when, Policy: func() *Policy { p := ParsePolicy(`{"Statement":{"Effect":"Allow","Action":"s3:*","Principal":"*","Condition":{"NumericLessThan":{"s3:TlsVersion":1.2}}}}`); return &p }()},
+			{Name: "full", CreationDate: &when, Policy: func() *Policy {
+				p := ParsePolicy(`{"Statement":{"Effect":"Allow","Action":"s3:*","Principal":"*","Condition":{"NumericLessThan":{"s3:TlsVersion":1.2}}}}`)
+				return &p
+			}()},
 		}},
 		KMS: KMS{Keys: []Key{{ID: "k", RotationEnabled: &rot, DeletionDate: &when}}},
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,22 +125,13 @@ func LoadConfig(file string) (*Config, error) {
 	return ParseConfig(file, data)
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
-
 // ParseConfig parses coffer.yaml strictly: an unknown key or a bad value is an error naming the line.
 func ParseConfig(file string, data []byte) (*Config, error) {
 	cfg := &Config{Source: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 0
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			fmt.Sscanf(m[1], "%d", &line)
-			msg = strings.TrimSpace(yamlLineRE.ReplaceAllString(msg, ""))
-			msg = strings.TrimPrefix(strings.TrimPrefix(msg, "unmarshal errors:\n"), ": ")
-		}
-		return nil, &ConfigError{File: file, Line: line, Msg: strings.TrimSpace(msg)}
+		return nil, yamlConfigError(file, err)
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
@@ -148,6 +140,32 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	cfg.Params = mergeParams(cfg.Params, DefaultParams())
 	return cfg, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
+
+// yamlConfigError turns a YAML error into a ConfigError at the line of its first problem. The
+// decoder reports type errors as a list ("line 2: field x not found …", one per problem) and
+// syntax errors as "yaml: line 3: …"; each message keeps only its text, and later problems keep
+// their own line.
+func yamlConfigError(file string, err error) *ConfigError {
+	var entries []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		entries = te.Errors
+	} else {
+		entries = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	line := 0
+	msgs := make([]string, 0, len(entries))
+	for i, e := range entries {
+		if m := yamlLineRE.FindStringSubmatch(e); m != nil && i == 0 {
+			line, _ = strconv.Atoi(m[1])
+			e = e[len(m[0]):]
+		}
+		msgs = append(msgs, strings.TrimSpace(e))
+	}
+	return &ConfigError{File: file, Line: line, Msg: strings.Join(msgs, "; ")}
 }
 
 func (c *Config) validate(root *yaml.Node) error {

@@ -129,7 +129,7 @@ func describeCall(ctx context.Context, md middleware.Metadata, err error, keyID 
 		status = strconv.Itoa(raw.StatusCode)
 	}
 	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) {
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() != 0 {
 		status = strconv.Itoa(respErr.HTTPStatusCode())
 	}
 	attempts := 0

@@ -10,7 +10,7 @@
 #   service: iam
 #   resource_type: AWS::IAM::User
 #   applies_to: users with active access keys
-#   requires: ["iam:ListAccessKeys"]
+#   requires: ["iam:GetAccountAuthorizationDetails", "iam:ListAccessKeys"]
 #   frameworks:
 #     cis-aws-3.0.0: ["1.14"]
 #     aws-fsbp: ["IAM.3"]
