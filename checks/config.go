@@ -34,10 +34,14 @@ type AccountConfig struct {
 
 // BucketsConfig assigns roles by name or glob (path.Match syntax) and pairs primaries with standbys.
 type BucketsConfig struct {
-	Primary []string          `yaml:"primary"`
-	Standby []string          `yaml:"standby"`
-	Ignore  []string          `yaml:"ignore"`
-	Pairs   map[string]string `yaml:"pairs"`
+	Primary []string `yaml:"primary"`
+	Standby []string `yaml:"standby"`
+	Ignore  []string `yaml:"ignore"`
+	// TrailLogs and AccessLogs declare log buckets, which coffer otherwise infers from CloudTrail and
+	// logging settings: declared, their role does not depend on being allowed to read CloudTrail.
+	TrailLogs  []string          `yaml:"trail_logs"`
+	AccessLogs []string          `yaml:"access_logs"`
+	Pairs      map[string]string `yaml:"pairs"`
 }
 
 // Params tune the checks; zero values take the defaults of DESIGN §4.
@@ -175,7 +179,7 @@ func (c *Config) validate(root *yaml.Node) error {
 	if id := c.Account.ExpectedID; id != "" && !regexp.MustCompile(`^\d{12}$`).MatchString(id) {
 		return fail(fmt.Sprintf("account.expected_id must be 12 digits, got %q (quote it in YAML)", id), "account", "expected_id")
 	}
-	for role, patterns := range map[string][]string{"primary": c.Buckets.Primary, "standby": c.Buckets.Standby, "ignore": c.Buckets.Ignore} {
+	for role, patterns := range map[string][]string{"primary": c.Buckets.Primary, "standby": c.Buckets.Standby, "ignore": c.Buckets.Ignore, "trail_logs": c.Buckets.TrailLogs, "access_logs": c.Buckets.AccessLogs} {
 		for _, p := range patterns {
 			if _, err := path.Match(p, ""); err != nil {
 				return fail(fmt.Sprintf("buckets.%s: bad pattern %q: %v", role, p, err), "buckets", role)

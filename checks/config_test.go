@@ -66,17 +66,18 @@ func TestBucketRolesAndPairs(t *testing.T) {
 		S3: checks.S3{Buckets: []checks.Bucket{
 			primary, b("logs", nil), b("replica", nil), b("trail", nil), b("tagged", map[string]string{"coffer:role": "standby"}),
 			b("scratch-1", map[string]string{"coffer:role": "primary"}), b("team", nil), b("configured", map[string]string{"coffer:role": "ignore"}),
+			b("declared-trail-logs", nil),
 		}},
 		CloudTrail: checks.CloudTrail{Trails: []checks.Trail{{S3BucketName: "trail"}}},
 	}
-	cfg, err := checks.ParseConfig("coffer.yaml", []byte("buckets:\n  ignore: [\"scratch-*\"]\n  standby: [configured]\n  pairs: {team: configured}\n"))
+	cfg, err := checks.ParseConfig("coffer.yaml", []byte("buckets:\n  ignore: [\"scratch-*\"]\n  standby: [configured]\n  trail_logs: [declared-trail-logs]\n  pairs: {team: configured}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	roles := checks.BucketRoles(snap, cfg)
 	wantRoles := map[string]string{
 		"vault": "primary", "logs": "access-logs", "replica": "standby", "trail": "trail-logs", "tagged": "standby",
-		"scratch-1": "ignore", "team": "primary", "configured": "standby",
+		"scratch-1": "ignore", "team": "primary", "configured": "standby", "declared-trail-logs": "trail-logs",
 	}
 	if diff := cmp.Diff(wantRoles, roles); diff != "" {
 		t.Errorf("roles (-want +got):\n%s", diff)

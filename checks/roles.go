@@ -20,7 +20,8 @@ const RoleTag = "coffer:role"
 // StandbyForTag on a standby bucket names the primary it backs up.
 const StandbyForTag = "coffer:standby-for"
 
-// BucketRoles decides every bucket's role: coffer.yaml lists first, then the coffer:role tag, then
+// BucketRoles decides every bucket's role: coffer.yaml lists first (ignore, trail_logs, access_logs,
+// standby, primary), then the coffer:role tag, then
 // inference (trail destination, access-log target, replication destination), else primary.
 func BucketRoles(snap *Snapshot, cfg *Config) map[string]string {
 	trailBuckets := map[string]bool{}
@@ -53,7 +54,7 @@ func decideRole(b Bucket, cfg *Config, trailBuckets, logTargets, replicaTargets 
 	for _, l := range []struct {
 		role     string
 		patterns []string
-	}{{RoleIgnore, cfg.Buckets.Ignore}, {RoleStandby, cfg.Buckets.Standby}, {RolePrimary, cfg.Buckets.Primary}} {
+	}{{RoleIgnore, cfg.Buckets.Ignore}, {RoleTrailLogs, cfg.Buckets.TrailLogs}, {RoleAccessLogs, cfg.Buckets.AccessLogs}, {RoleStandby, cfg.Buckets.Standby}, {RolePrimary, cfg.Buckets.Primary}} {
 		if matchAny(l.patterns, b.Name) {
 			return l.role
 		}
