@@ -33,6 +33,39 @@ func (b bpaJSON) all() bool {
 
 var allBlocked = bpaJSON{true, true, true, true}
 
+// ensureAllBlocked is the read-modify-write of Block Public Access, account or bucket level: get
+// returns the live flags (nil when none are configured); when all four are already on nothing is
+// written, otherwise put turns them all on.
+func ensureAllBlocked(what, putCall string, get func() (*bpaJSON, error), put func() error) (*execution, error) {
+	ex := &execution{}
+	cur, err := get()
+	if err != nil {
+		return ex, fmt.Errorf("get %s: %w", what, err)
+	}
+	if cur != nil {
+		ex.Before = *cur
+		if cur.all() {
+			ex.After = *cur
+			return ex, nil
+		}
+	}
+	ex.call(putCall)
+	if err := put(); err != nil {
+		return ex, fmt.Errorf("put %s: %w", what, err)
+	}
+	ex.After = allBlocked
+	return ex, nil
+}
+
+// ignoreCode returns nil for an API error with the given code (a "not configured" answer), err
+// otherwise.
+func ignoreCode(err error, code string) error {
+	if collect.IsCode(err, code) {
+		return nil
+	}
+	return err
+}
+
 func bpaFromSnapshot(p *checks.PublicAccessBlock) any {
 	if p == nil {
 		return nil
@@ -49,35 +82,28 @@ func planAccountBPA(pc *planContext, f *checks.Finding) (*Change, string) {
 		APICalls:    []string{"s3control:PutPublicAccessBlock"},
 		apply: func(ctx context.Context, cl *Clients, acct string) (*execution, error) {
 			api := cl.S3Control(cl.HomeRegion)
-			ex := &execution{}
-			out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(acct)})
-			switch {
-			case collect.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
-			case err != nil:
-				return ex, fmt.Errorf("get account public access block: %w", err)
-			default:
-				if p := out.PublicAccessBlockConfiguration; p != nil {
-					cur := bpaJSON{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}
-					ex.Before = cur
-					if cur.all() {
-						ex.After = cur
-						return ex, nil
+			return ensureAllBlocked("account public access block", "s3control:PutPublicAccessBlock",
+				func() (*bpaJSON, error) {
+					out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(acct)})
+					if err != nil {
+						return nil, ignoreCode(err, "NoSuchPublicAccessBlockConfiguration")
 					}
-				}
-			}
-			ex.call("s3control:PutPublicAccessBlock")
-			_, err = api.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
-				AccountId: aws.String(acct),
-				PublicAccessBlockConfiguration: &s3ctypes.PublicAccessBlockConfiguration{
-					BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
-					BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+					p := out.PublicAccessBlockConfiguration
+					if p == nil {
+						return nil, nil
+					}
+					return &bpaJSON{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}, nil
 				},
-			})
-			if err != nil {
-				return ex, fmt.Errorf("put account public access block: %w", err)
-			}
-			ex.After = allBlocked
-			return ex, nil
+				func() error {
+					_, err := api.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
+						AccountId: aws.String(acct),
+						PublicAccessBlockConfiguration: &s3ctypes.PublicAccessBlockConfiguration{
+							BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+							BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+						},
+					})
+					return err
+				})
 		},
 	}, ""
 }
@@ -94,35 +120,28 @@ func planBucketBPA(pc *planContext, f *checks.Finding) (*Change, string) {
 		APICalls: []string{"s3:PutPublicAccessBlock"},
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {
 			api := cl.S3(region)
-			ex := &execution{}
-			out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
-			switch {
-			case collect.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
-			case err != nil:
-				return ex, fmt.Errorf("get public access block of %s: %w", name, err)
-			default:
-				if p := out.PublicAccessBlockConfiguration; p != nil {
-					cur := bpaJSON{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}
-					ex.Before = cur
-					if cur.all() {
-						ex.After = cur
-						return ex, nil
+			return ensureAllBlocked("public access block of "+name, "s3:PutPublicAccessBlock",
+				func() (*bpaJSON, error) {
+					out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
+					if err != nil {
+						return nil, ignoreCode(err, "NoSuchPublicAccessBlockConfiguration")
 					}
-				}
-			}
-			ex.call("s3:PutPublicAccessBlock")
-			_, err = api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
-				Bucket: &name,
-				PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
-					BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
-					BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+					p := out.PublicAccessBlockConfiguration
+					if p == nil {
+						return nil, nil
+					}
+					return &bpaJSON{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}, nil
 				},
-			})
-			if err != nil {
-				return ex, fmt.Errorf("put public access block of %s: %w", name, err)
-			}
-			ex.After = allBlocked
-			return ex, nil
+				func() error {
+					_, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
+						Bucket: &name,
+						PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+							BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+							BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+						},
+					})
+					return err
+				})
 		},
 	}, ""
 }
