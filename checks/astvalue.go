@@ -2,8 +2,10 @@ package checks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -33,12 +35,8 @@ func toValue(v reflect.Value) (ast.Value, error) {
 			return ast.NullValue, nil
 		}
 		terms := make([]*ast.Term, v.Len())
-		for i := range terms {
-			x, err := toValue(v.Index(i))
-			if err != nil {
-				return nil, err
-			}
-			terms[i] = ast.NewTerm(x)
+		if err := convertElements(v, terms); err != nil {
+			return nil, err
 		}
 		return ast.NewArray(terms...), nil
 	case reflect.Map:
@@ -70,6 +68,40 @@ func toValue(v reflect.Value) (ast.Value, error) {
 		return ast.InterfaceToValue(v.Float())
 	}
 	return nil, fmt.Errorf("cannot convert %s", v.Type())
+}
+
+// parallelFrom is the slice length from which elements are converted on every core (the buckets
+// of a large account are most of the snapshot).
+const parallelFrom = 1024
+
+func convertElements(v reflect.Value, terms []*ast.Term) error {
+	workers := runtime.GOMAXPROCS(0)
+	if len(terms) < parallelFrom || workers < 2 {
+		return convertRange(v, terms, 0, len(terms))
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(terms)/workers, (w+1)*len(terms)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = convertRange(v, terms, lo, hi)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func convertRange(v reflect.Value, terms []*ast.Term, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		x, err := toValue(v.Index(i))
+		if err != nil {
+			return err
+		}
+		terms[i] = ast.NewTerm(x)
+	}
+	return nil
 }
 
 type fieldInfo struct {

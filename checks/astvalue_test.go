@@ -2,6 +2,7 @@ package checks
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -35,6 +36,12 @@ func TestToValueMatchesJSON(t *testing.T) {
 		}},
 		KMS: KMS{Keys: []Key{{ID: "k", RotationEnabled: &rot, DeletionDate: &when}}},
 	}
+	many := &Snapshot{CollectedAt: when}
+	for i := range 2*parallelFrom + 7 {
+		name := fmt.Sprintf("bucket-%05d", i)
+		many.S3.Buckets = append(many.S3.Buckets, Bucket{Name: name, ARN: "arn:aws:s3:::" + name, Tags: map[string]string{"i": fmt.Sprint(i)}, Versioning: &Versioning{Status: "Enabled"}})
+	}
+	snaps["more buckets than the parallel threshold"] = many
 	for name, snap := range snaps {
 		t.Run(name, func(t *testing.T) {
 			got, err := toValue(reflect.ValueOf(snap))
