@@ -7,18 +7,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
 
 // TestCollectAccessDenied runs a collection as a user allowed only a few reads, with moto
@@ -111,47 +109,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// recorder records the service and operation of every call made through a client.
-type recorder struct {
-	mu  sync.Mutex
-	ops []string
-}
-
-func (r *recorder) option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RecordOperation",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.mu.Lock()
-			r.ops = append(r.ops, awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx))
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-func (r *recorder) counts() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := map[string]int{}
-	for _, op := range r.ops {
-		m[op]++
-	}
-	return m
-}
-
-// readOnly reports whether an operation only reads. GenerateCredentialReport is the one exception
-// the design allows: it only refreshes the report.
-func readOnly(op string) bool {
-	_, name, _ := strings.Cut(op, ":")
-	if name == "GenerateCredentialReport" {
-		return true
-	}
-	for _, prefix := range []string{"Get", "List", "Describe", "Head"} {
-		if strings.HasPrefix(name, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 // TestCollectMakesNoMutatingCall records every operation of a full collection over a seeded
 // account (all services, two regions) and fails on anything that is not a read.
 func TestCollectMakesNoMutatingCall(t *testing.T) {
@@ -161,19 +118,19 @@ func TestCollectMakesNoMutatingCall(t *testing.T) {
 	seedIAM(ctx, t, e)
 	createBucket(ctx, t, e, "standby-database-bucket", "eu-west-1", false)
 
-	rec := &recorder{}
+	rec := &motoserver.Recorder{}
 	opts := e.opts
 	opts.Regions = []string{"us-east-1", "eu-west-1"}
-	opts.APIOptions = append(opts.APIOptions, rec.option)
+	opts.APIOptions = append(opts.APIOptions, rec.Option)
 	snap := collectOK(ctx, t, e, opts)
 	noErrors(t, snap)
 
-	counts := rec.counts()
+	counts := rec.Counts()
 	if len(counts) == 0 {
 		t.Fatal("the recorder saw no operation: APIOptions are not applied")
 	}
 	for op := range counts {
-		if !readOnly(op) {
+		if !motoserver.ReadOnly(op) {
 			t.Errorf("mutating operation called: %s", op)
 		}
 	}
@@ -199,18 +156,6 @@ func TestCollectMakesNoMutatingCall(t *testing.T) {
 		}
 	}
 	t.Logf("operations: %v", counts)
-}
-
-func TestReadOnlyClassifier(t *testing.T) {
-	for op, want := range map[string]bool{
-		"S3:GetBucketPolicy": true, "IAM:ListUsers": true, "KMS:DescribeKey": true, "S3:HeadBucket": true,
-		"IAM:GenerateCredentialReport": true, "S3:PutBucketPolicy": false, "IAM:CreateUser": false,
-		"KMS:ScheduleKeyDeletion": false, "CloudTrail:StartLogging": false, "IAM:GenerateServiceLastAccessedDetails": false,
-	} {
-		if got := readOnly(op); got != want {
-			t.Errorf("readOnly(%s) = %v, want %v", op, got, want)
-		}
-	}
 }
 
 // TestSnapshotMatchesSchema validates collected snapshots against docs/snapshot.schema.json, and

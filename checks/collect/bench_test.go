@@ -51,8 +51,8 @@ func benchmarkCollect(b *testing.B, n int) {
 		}
 	}
 
-	rec := &recorder{}
-	opts.APIOptions = append(opts.APIOptions, rec.option)
+	rec := &motoserver.Recorder{}
+	opts.APIOptions = append(opts.APIOptions, rec.Option)
 	b.ResetTimer()
 	for b.Loop() {
 		snap, err := collect.Collect(ctx, cfg, opts)
@@ -66,7 +66,7 @@ func benchmarkCollect(b *testing.B, n int) {
 	b.StopTimer()
 
 	total, s3PerBucket := 0, 0
-	for op, c := range rec.counts() {
+	for op, c := range rec.Counts() {
 		total += c
 		if strings.HasPrefix(op, "S3:") && op != "S3:ListBuckets" {
 			s3PerBucket += c

@@ -433,11 +433,11 @@ func TestEveryFixerFixesItsViolation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.rec.reset()
+			e.rec.Reset()
 			start := time.Now()
 			res := fix.Apply(ctx, p, e.clients(), journal)
 			elapsed := time.Since(start)
-			calls, mutating := e.rec.total(), e.rec.mutating()
+			calls, mutating := e.rec.Total(), e.rec.Mutating()
 			for _, o := range res.Outcomes {
 				if o.Outcome != fix.OutcomeApplied {
 					t.Errorf("change %d %s on %s: %s %s", o.N, o.CheckID, o.Resource.ARN, o.Outcome, o.Error)
@@ -459,9 +459,9 @@ func TestEveryFixerFixesItsViolation(t *testing.T) {
 			}
 
 			// Idempotence: the stale plan again re-reads everything and changes nothing.
-			e.rec.reset()
+			e.rec.Reset()
 			again := fix.Apply(ctx, p, e.clients(), nil)
-			if m := e.rec.mutating(); len(m) > 0 {
+			if m := e.rec.Mutating(); len(m) > 0 {
 				t.Errorf("second apply made mutating calls: %v", m)
 			}
 			for _, o := range again.Outcomes {

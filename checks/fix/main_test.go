@@ -3,19 +3,16 @@ package fix_test
 import (
 	"context"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/collect"
@@ -51,59 +48,13 @@ func builtIn(t *testing.T) *checks.Engine {
 	return engine
 }
 
-// recorder records the service and operation of every call made through a client.
-type recorder struct {
-	mu  sync.Mutex
-	ops []string
-}
-
-func (r *recorder) option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RecordOperation",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.mu.Lock()
-			r.ops = append(r.ops, awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx))
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-func (r *recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ops = nil
-}
-
-// mutating returns the recorded operations that are not reads (Get, List, Describe, Head).
-func (r *recorder) mutating() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, op := range r.ops {
-		_, name, _ := strings.Cut(op, ":")
-		read := false
-		for _, p := range []string{"Get", "List", "Describe", "Head"} {
-			read = read || strings.HasPrefix(name, p)
-		}
-		if !read {
-			out = append(out, op)
-		}
-	}
-	return out
-}
-
-func (r *recorder) total() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.ops)
-}
-
 // env is one test's moto account: SDK config, collector options with the recorder, and clients
 // built by collect's constructors for seeding.
 type env struct {
 	srv  *motoserver.Server
 	cfg  aws.Config
 	opts collect.Options
-	rec  *recorder
+	rec  *motoserver.Recorder
 	// shift moves the snapshot's collection time forward, for checks about ages moto cannot backdate.
 	shift time.Duration
 }
@@ -112,9 +63,9 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv := motoserver.Shared(t)
 	srv.Reset(t)
-	rec := &recorder{}
+	rec := &motoserver.Recorder{}
 	opts := srv.Options()
-	opts.APIOptions = append(opts.APIOptions, rec.option)
+	opts.APIOptions = append(opts.APIOptions, rec.Option)
 	return &env{srv: srv, cfg: srv.AWSConfig(t, "us-east-1"), opts: opts, rec: rec}
 }
 

@@ -87,8 +87,7 @@ func (p *opProxy) mutating() []string {
 	for _, op := range p.ops {
 		switch {
 		case strings.HasPrefix(op, "GET "), strings.HasPrefix(op, "HEAD "):
-		case op == "GenerateCredentialReport":
-		case strings.HasPrefix(op, "Get"), strings.HasPrefix(op, "List"), strings.HasPrefix(op, "Describe"), strings.HasPrefix(op, "Head"):
+		case motoserver.ReadOnly(op):
 		default:
 			out = append(out, op)
 		}

@@ -71,15 +71,15 @@ func TestScanPolicyIsExactlyWhatCollectCalls(t *testing.T) {
 			flags[i+1] = "all"
 		}
 	}
-	rec := &opRecorder{}
-	r := runApp(context.Background(), t, []func(*middleware.Stack) error{rec.option},
+	rec := &motoserver.Recorder{}
+	r := runApp(context.Background(), t, []func(*middleware.Stack) error{rec.Option},
 		append([]string{"collect", "-o", filepath.Join(t.TempDir(), "snap.json")}, flags...)...)
 	if r.code != 0 {
 		t.Fatalf("collect: exit %d: %s", r.code, r.stderr)
 	}
 	called := map[string]bool{}
-	for _, op := range rec.operations() {
-		if !readOnlyOperation(op) {
+	for _, op := range rec.Operations() {
+		if !motoserver.ReadOnly(op) {
 			t.Errorf("collect called a mutating operation: %s", op)
 		}
 		if a := iamAction(t, op); a != "" {
@@ -117,7 +117,7 @@ func TestScanPolicyIsExactlyWhatCollectCalls(t *testing.T) {
 			if strings.Contains(a, "*") {
 				t.Errorf("wildcard action %s: list the exact actions", a)
 			}
-			if !readOnlyOperation(a) {
+			if !motoserver.ReadOnly(a) {
 				t.Errorf("write action %s in the read-only policy", a)
 			}
 			shipped = append(shipped, a)

@@ -14,13 +14,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
@@ -441,64 +439,6 @@ func BenchmarkScanLargeSnapshot(b *testing.B) {
 	b.ReportMetric(float64(ms.Sys)/(1<<20), "MB-sys")
 }
 
-// opRecorder records "Service:Operation" of every call made through the clients.
-type opRecorder struct {
-	mu  sync.Mutex
-	ops map[string]int
-}
-
-func (r *opRecorder) option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RecordOperation",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.mu.Lock()
-			if r.ops == nil {
-				r.ops = map[string]int{}
-			}
-			r.ops[awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx)]++
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-func (r *opRecorder) operations() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.ops))
-	for op := range r.ops {
-		out = append(out, op)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// readOnlyOperation reports whether an operation only reads. GenerateCredentialReport is the one
-// exception DESIGN §9 allows: it refreshes the report and changes no configuration.
-func readOnlyOperation(op string) bool {
-	_, name, _ := strings.Cut(op, ":")
-	if name == "GenerateCredentialReport" {
-		return true
-	}
-	for _, prefix := range []string{"Get", "List", "Describe", "Head"} {
-		if strings.HasPrefix(name, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func TestReadOnlyOperationClassifier(t *testing.T) {
-	for op, want := range map[string]bool{
-		"S3:GetBucketPolicy": true, "IAM:ListUsers": true, "KMS:DescribeKey": true, "S3:HeadBucket": true,
-		"IAM:GenerateCredentialReport": true, "S3:PutBucketPolicy": false, "IAM:CreateUser": false, "STS:AssumeRole": false,
-		"KMS:ScheduleKeyDeletion": false, "CloudTrail:StartLogging": false, "IAM:GenerateServiceLastAccessedDetails": false,
-		"S3:DeleteBucketPolicy": false, "KMS:EnableKeyRotation": false, "IAM:UpdateAccessKey": false,
-	} {
-		if got := readOnlyOperation(op); got != want {
-			t.Errorf("readOnlyOperation(%s) = %v, want %v", op, got, want)
-		}
-	}
-}
-
 // TestScanAndCollectOnlyRead records every operation `coffer collect` and `coffer scan` make on an
 // account with every kind of resource, in two regions, and fails on anything but a read.
 func TestScanAndCollectOnlyRead(t *testing.T) {
@@ -510,12 +450,12 @@ func TestScanAndCollectOnlyRead(t *testing.T) {
 		{"scan", "--format", "json", "--output", filepath.Join(t.TempDir(), "report.json")},
 	} {
 		t.Run(cmd[0], func(t *testing.T) {
-			rec := &opRecorder{}
-			r := runApp(ctx, t, []func(*middleware.Stack) error{rec.option}, append(cmd, flags...)...)
+			rec := &motoserver.Recorder{}
+			r := runApp(ctx, t, []func(*middleware.Stack) error{rec.Option}, append(cmd, flags...)...)
 			if r.code == exitUsage {
 				t.Fatalf("exit 2: %s", r.stderr)
 			}
-			ops := rec.operations()
+			ops := rec.Operations()
 			for _, must := range []string{"STS:GetCallerIdentity", "S3:ListBuckets", "S3:GetBucketPolicy", "S3 Control:GetPublicAccessBlock",
 				"IAM:GetAccountAuthorizationDetails", "KMS:GetKeyPolicy", "CloudTrail:GetEventSelectors"} {
 				if !contains(ops, must) {
@@ -523,7 +463,7 @@ func TestScanAndCollectOnlyRead(t *testing.T) {
 				}
 			}
 			for _, op := range ops {
-				if !readOnlyOperation(op) {
+				if !motoserver.ReadOnly(op) {
 					t.Errorf("%s called a mutating operation: %s", cmd[0], op)
 				}
 			}
