@@ -81,6 +81,25 @@ type trailJSON struct {
 	AdvancedEventSelectors     any     `json:"AdvancedEventSelectors,omitempty"`
 }
 
+// ensureLogging starts the trail when it is not logging, recording the status before and after.
+func ensureLogging(ctx context.Context, api CloudTrailAPI, arn, name string, ex *execution, before, after *trailJSON) error {
+	st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &arn})
+	if err != nil {
+		return fmt.Errorf("get status of trail %s: %w", name, err)
+	}
+	before.IsLogging, after.IsLogging = aws.Bool(aws.ToBool(st.IsLogging)), aws.Bool(aws.ToBool(st.IsLogging))
+	if aws.ToBool(st.IsLogging) {
+		return nil
+	}
+	ex.call("cloudtrail:StartLogging")
+	// By name: moto answers an ARN with a 500.
+	if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &name}); err != nil {
+		return fmt.Errorf("start logging of trail %s: %w", name, err)
+	}
+	after.IsLogging = aws.Bool(true)
+	return nil
+}
+
 func getTrail(ctx context.Context, api CloudTrailAPI, arn string) (*cttypes.Trail, error) {
 	out, err := api.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: &arn})
 	if err != nil {
@@ -156,18 +175,8 @@ func planMultiRegion(pc *planContext, f *checks.Finding) (*Change, string) {
 				}
 				a.IsMultiRegionTrail, a.IncludeGlobalServiceEvents = aws.Bool(true), aws.Bool(true)
 			}
-			st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &arn})
-			if err != nil {
-				return ex, fmt.Errorf("get status of trail %s: %w", name, err)
-			}
-			b.IsLogging, a.IsLogging = aws.Bool(aws.ToBool(st.IsLogging)), aws.Bool(aws.ToBool(st.IsLogging))
-			if !aws.ToBool(st.IsLogging) {
-				ex.call("cloudtrail:StartLogging")
-				// By name: moto answers an ARN with a 500.
-				if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &name}); err != nil {
-					return ex, fmt.Errorf("start logging of trail %s: %w", name, err)
-				}
-				a.IsLogging = aws.Bool(true)
+			if err := ensureLogging(ctx, api, arn, name, ex, &b, &a); err != nil {
+				return ex, err
 			}
 			sel, err := api.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &arn})
 			if err != nil {
@@ -399,17 +408,8 @@ func planDataEvents(pc *planContext, f *checks.Finding) (*Change, string) {
 			ex.Before, ex.After = b, &a
 			if startLogging {
 				// Selectors of a trail that is not logging record nothing.
-				st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &arn})
-				if err != nil {
-					return ex, fmt.Errorf("get status of trail %s: %w", name, err)
-				}
-				b.IsLogging, a.IsLogging = aws.Bool(aws.ToBool(st.IsLogging)), aws.Bool(aws.ToBool(st.IsLogging))
-				if !aws.ToBool(st.IsLogging) {
-					ex.call("cloudtrail:StartLogging")
-					if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &name}); err != nil {
-						return ex, fmt.Errorf("start logging of trail %s: %w", name, err)
-					}
-					a.IsLogging = aws.Bool(true)
+				if err := ensureLogging(ctx, api, arn, name, ex, b, &a); err != nil {
+					return ex, err
 				}
 			}
 			if coversBucket(basic, adv, partition, bucket) {
