@@ -1,11 +1,11 @@
 package checks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,30 +18,62 @@ import (
 // converting again allocated 400 MB and cost half a second before any check ran. It follows
 // encoding/json's rules for the types snapshots use (json tags with omitempty, pointers, slices,
 // string-keyed maps, time.Time); TestToValueMatchesJSON holds it to that.
+//
+// Terms are shared wherever the value repeats: one key term per struct field, OPA's interned
+// booleans, null and small numbers, and one term per distinct string. The input is read-only to
+// evaluation, so sharing is safe, and it is most of the memory an input takes: every bucket of a
+// large account repeats the same field names, the same KMS key ARN, "Enabled", "GLACIER" and so on.
 func toValue(v reflect.Value) (ast.Value, error) {
+	t, err := newConverter().term(v)
+	if err != nil {
+		return nil, err
+	}
+	return t.Value, nil
+}
+
+type converter struct {
+	strings map[string]*ast.Term
+}
+
+func newConverter() *converter { return &converter{strings: map[string]*ast.Term{}} }
+
+// str is the shared term of string s. Long strings (policy texts) rarely repeat and are not kept.
+func (c *converter) str(s string) *ast.Term {
+	if len(s) > 256 {
+		return ast.StringTerm(s)
+	}
+	if t, ok := c.strings[s]; ok {
+		return t
+	}
+	t := ast.InternedTerm(s)
+	c.strings[s] = t
+	return t
+}
+
+func (c *converter) term(v reflect.Value) (*ast.Term, error) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return ast.NullValue, nil
+			return ast.InternedNullTerm, nil
 		}
-		return toValue(v.Elem())
+		return c.term(v.Elem())
 	case reflect.Struct:
 		if t, ok := v.Interface().(time.Time); ok {
-			return ast.String(t.Format(time.RFC3339Nano)), nil
+			return c.str(t.Format(time.RFC3339Nano)), nil
 		}
-		return structValue(v)
+		return c.structTerm(v)
 	case reflect.Slice:
 		if v.IsNil() {
-			return ast.NullValue, nil
+			return ast.InternedNullTerm, nil
 		}
 		terms := make([]*ast.Term, v.Len())
-		if err := convertElements(v, terms); err != nil {
+		if err := c.convertElements(v, terms); err != nil {
 			return nil, err
 		}
-		return ast.NewArray(terms...), nil
+		return ast.ArrayTerm(terms...), nil
 	case reflect.Map:
 		if v.IsNil() {
-			return ast.NullValue, nil
+			return ast.InternedNullTerm, nil
 		}
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("map key %s is not a string", v.Type().Key())
@@ -49,23 +81,27 @@ func toValue(v reflect.Value) (ast.Value, error) {
 		obj := ast.NewObjectWithCapacity(v.Len())
 		iter := v.MapRange()
 		for iter.Next() {
-			x, err := toValue(iter.Value())
+			x, err := c.term(iter.Value())
 			if err != nil {
 				return nil, err
 			}
-			obj.Insert(ast.StringTerm(iter.Key().String()), ast.NewTerm(x))
+			obj.Insert(c.str(iter.Key().String()), x)
 		}
-		return obj, nil
+		return ast.NewTerm(obj), nil
 	case reflect.String:
-		return ast.String(v.String()), nil
+		return c.str(v.String()), nil
 	case reflect.Bool:
-		return ast.Boolean(v.Bool()), nil
+		return ast.InternedTerm(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return ast.Number(json.Number(fmt.Sprint(v.Int()))), nil
+		return ast.InternedTerm(v.Int()), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return ast.Number(json.Number(fmt.Sprint(v.Uint()))), nil
+		return ast.NewTerm(ast.Number(strconv.FormatUint(v.Uint(), 10))), nil
 	case reflect.Float32, reflect.Float64:
-		return ast.InterfaceToValue(v.Float())
+		x, err := ast.InterfaceToValue(v.Float())
+		if err != nil {
+			return nil, err
+		}
+		return ast.NewTerm(x), nil
 	}
 	return nil, fmt.Errorf("cannot convert %s", v.Type())
 }
@@ -74,10 +110,10 @@ func toValue(v reflect.Value) (ast.Value, error) {
 // of a large account are most of the snapshot).
 const parallelFrom = 1024
 
-func convertElements(v reflect.Value, terms []*ast.Term) error {
+func (c *converter) convertElements(v reflect.Value, terms []*ast.Term) error {
 	workers := runtime.GOMAXPROCS(0)
 	if len(terms) < parallelFrom || workers < 2 {
-		return convertRange(v, terms, 0, len(terms))
+		return c.convertRange(v, terms, 0, len(terms))
 	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -86,27 +122,28 @@ func convertElements(v reflect.Value, terms []*ast.Term) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = convertRange(v, terms, lo, hi)
+			// Each worker shares strings within its half; a map shared between workers would need a lock.
+			errs[w] = newConverter().convertRange(v, terms, lo, hi)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func convertRange(v reflect.Value, terms []*ast.Term, lo, hi int) error {
+func (c *converter) convertRange(v reflect.Value, terms []*ast.Term, lo, hi int) error {
 	for i := lo; i < hi; i++ {
-		x, err := toValue(v.Index(i))
+		x, err := c.term(v.Index(i))
 		if err != nil {
 			return err
 		}
-		terms[i] = ast.NewTerm(x)
+		terms[i] = x
 	}
 	return nil
 }
 
 type fieldInfo struct {
 	index     int
-	name      string
+	key       *ast.Term // shared by every object of the type
 	omitEmpty bool
 }
 
@@ -130,13 +167,13 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 		if name == "" {
 			name = f.Name
 		}
-		fields = append(fields, fieldInfo{index: i, name: name, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+		fields = append(fields, fieldInfo{index: i, key: ast.StringTerm(name), omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
 	}
 	structFields.Store(t, fields)
 	return fields
 }
 
-func structValue(v reflect.Value) (ast.Value, error) {
+func (c *converter) structTerm(v reflect.Value) (*ast.Term, error) {
 	fields := fieldsOf(v.Type())
 	obj := ast.NewObjectWithCapacity(len(fields))
 	for _, f := range fields {
@@ -144,13 +181,13 @@ func structValue(v reflect.Value) (ast.Value, error) {
 		if f.omitEmpty && isEmptyValue(fv) {
 			continue
 		}
-		x, err := toValue(fv)
+		x, err := c.term(fv)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+			return nil, fmt.Errorf("%s: %w", f.key.Value.(ast.String), err)
 		}
-		obj.Insert(ast.StringTerm(f.name), ast.NewTerm(x))
+		obj.Insert(f.key, x)
 	}
-	return obj, nil
+	return ast.NewTerm(obj), nil
 }
 
 // isEmptyValue is encoding/json's definition of empty for omitempty.

@@ -498,28 +498,31 @@ func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
 	input := inputValue.(ast.Object)
 	paramsRaw, _ := json.Marshal(cfg.Params)
 	_ = json.Unmarshal(paramsRaw, &ev.params)
-	// Per-bucket resource objects and scope index sets are computed here once rather than by a Rego
-	// function call per bucket in every check (see policies/lib/resource.rego).
-	bucketResources := make(map[string]any, len(snap.S3.Buckets))
+	// The buckets of each scope (as indexes and as ARNs) are computed here once rather than by a
+	// Rego function call per bucket in every check (see policies/lib/resource.rego).
 	scopes := map[string][]any{"all": {}, "backup": {}}
+	scopeARNs := map[string][]any{"all": {}, "backup": {}}
+	addTo := func(scope string, i int, arn string) {
+		scopes[scope] = append(scopes[scope], i)
+		scopeARNs[scope] = append(scopeARNs[scope], arn)
+	}
 	for i, b := range snap.S3.Buckets {
 		role := ev.roles[b.Name]
-		bucketResources[b.Name] = map[string]any{"arn": b.ARN, "type": "AWS::S3::Bucket", "name": b.Name, "region": b.Region, "role": role}
-		scopes[role] = append(scopes[role], i)
+		addTo(role, i, b.ARN)
 		if role != RoleIgnore {
-			scopes["all"] = append(scopes["all"], i)
+			addTo("all", i, b.ARN)
 		}
 		if role == RolePrimary || role == RoleStandby {
-			scopes["backup"] = append(scopes["backup"], i)
+			addTo("backup", i, b.ARN)
 		}
 	}
 	coffer, err := ast.InterfaceToValue(map[string]any{
-		"now":              snap.CollectedAt.UTC().Format(time.RFC3339),
-		"roles":            ev.roles,
-		"standby_of":       pairs,
-		"params":           ev.params,
-		"bucket_resources": bucketResources,
-		"scopes":           scopes,
+		"now":        snap.CollectedAt.UTC().Format(time.RFC3339),
+		"roles":      ev.roles,
+		"standby_of": pairs,
+		"params":     ev.params,
+		"scopes":     scopes,
+		"scope_arns": scopeARNs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("convert evaluation context: %w", err)
@@ -590,12 +593,12 @@ func (ev *evaluation) runGroup(ctx context.Context, g *ruleGroup, results [][]Fi
 
 // assemble turns one rule's resources, deny and notes into findings.
 func (ev *evaluation) assemble(rule *loadedRule, resourcesValue, denyValue, notesValue any) ([]Finding, []string) {
-	resources, err := decodeResources(resourcesValue)
+	resources, err := ev.decodeResources(resourcesValue)
 	if err != nil {
 		msg := fmt.Sprintf("check %s returned malformed resources: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
-	denies, err := decodeDenies(denyValue)
+	denies, err := ev.decodeDenies(denyValue)
 	if err != nil {
 		msg := fmt.Sprintf("check %s returned malformed deny entries: %v", rule.ID, err)
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
@@ -603,7 +606,7 @@ func (ev *evaluation) assemble(rule *loadedRule, resourcesValue, denyValue, note
 
 	notes := map[string]string{}
 	if rule.hasNotes {
-		entries, err := decodeDenies(notesValue)
+		entries, err := ev.decodeDenies(notesValue)
 		if err != nil {
 			msg := fmt.Sprintf("check %s returned malformed notes: %v", rule.ID, err)
 			return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
@@ -861,16 +864,17 @@ func hasPlaceholder(cmds []string) bool {
 	return false
 }
 
-// decodeResources reads the `resources` set. Rego results arrive as []any of map[string]any;
-// decoding them directly instead of through JSON halves the Go-side cost on large accounts.
-func decodeResources(v any) ([]Resource, error) {
+// decodeResources reads the `resources` set. Rego results arrive as []any of map[string]any (or of
+// ARN strings); decoding them directly instead of through JSON halves the Go-side cost on large
+// accounts.
+func (ev *evaluation) decodeResources(v any) ([]Resource, error) {
 	items, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("resources is %T, want a set", v)
 	}
 	out := make([]Resource, 0, len(items))
 	for _, item := range items {
-		r, err := decodeResource(item)
+		r, err := ev.decodeResource(item)
 		if err != nil {
 			return nil, err
 		}
@@ -879,10 +883,16 @@ func decodeResources(v any) ([]Resource, error) {
 	return out, nil
 }
 
-func decodeResource(v any) (Resource, error) {
+// decodeResource reads a resource object, or the ARN of a resource in the snapshot, which the
+// index completes: on large accounts the bucket checks name their thousands of resources by ARN,
+// so Rego neither builds nor converts an object per bucket per check.
+func (ev *evaluation) decodeResource(v any) (Resource, error) {
+	if arn, ok := v.(string); ok {
+		return ev.resourceByARN(arn)
+	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return Resource{}, fmt.Errorf("resource %v is not an object", v)
+		return Resource{}, fmt.Errorf("resource %v is neither an object nor an ARN", v)
 	}
 	str := func(k string) string { s, _ := m[k].(string); return s }
 	r := Resource{ARN: str("arn"), Type: str("type"), Name: str("name"), Region: str("region"), Role: str("role")}
@@ -892,7 +902,29 @@ func decodeResource(v any) (Resource, error) {
 	return r, nil
 }
 
-func decodeDenies(v any) ([]denyEntry, error) {
+func (ev *evaluation) resourceByARN(arn string) (Resource, error) {
+	if b := ev.index.buckets[arn]; b != nil && b.ARN == arn {
+		return Resource{ARN: b.ARN, Type: "AWS::S3::Bucket", Name: b.Name, Region: b.Region, Role: ev.roles[b.Name]}, nil
+	}
+	if k := ev.index.keys[arn]; k != nil {
+		return Resource{ARN: k.ARN, Type: "AWS::KMS::Key", Name: k.ID, Region: k.Region}, nil
+	}
+	if t := ev.index.trails[arn]; t != nil {
+		return Resource{ARN: t.ARN, Type: "AWS::CloudTrail::Trail", Name: t.Name, Region: t.HomeRegion}, nil
+	}
+	if u := ev.index.users[arn]; u != nil {
+		return Resource{ARN: u.ARN, Type: "AWS::IAM::User", Name: u.Name, Region: "global"}, nil
+	}
+	if r := ev.index.roles[arn]; r != nil {
+		return Resource{ARN: r.ARN, Type: "AWS::IAM::Role", Name: r.Name, Region: "global"}, nil
+	}
+	if arn == "" {
+		return Resource{}, errors.New("resource is an empty string")
+	}
+	return Resource{}, fmt.Errorf("resource %q is not the ARN of a bucket, key, trail, user or role in the snapshot; give a resource object", arn)
+}
+
+func (ev *evaluation) decodeDenies(v any) ([]denyEntry, error) {
 	items, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("deny is %T, want a set", v)
@@ -903,15 +935,15 @@ func decodeDenies(v any) ([]denyEntry, error) {
 		if !ok {
 			return nil, fmt.Errorf("deny entry %v is not an object", item)
 		}
-		res, err := decodeResource(m["resource"])
+		res, err := ev.decodeResource(m["resource"])
 		if err != nil {
 			return nil, fmt.Errorf("deny entry %v: %w", item, err)
 		}
 		d := denyEntry{Resource: res}
 		d.Msg, _ = m["msg"].(string)
-		if ev, ok := m["evidence"].(map[string]any); ok {
-			path, _ := ev["path"].(string)
-			d.Evidence = &Evidence{Path: path, Value: jsonValue(ev["value"])}
+		if e, ok := m["evidence"].(map[string]any); ok {
+			path, _ := e["path"].(string)
+			d.Evidence = &Evidence{Path: path, Value: jsonValue(e["value"])}
 		}
 		d.Vars, _ = m["vars"].(map[string]any)
 		out = append(out, d)

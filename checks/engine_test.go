@@ -374,3 +374,75 @@ func TestWaiversNoticeOnceAndKeepCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestResourcesByARN: a check may name a resource in the snapshot by its ARN alone, and the engine
+// completes it as lib.resource would; an ARN that is not in the snapshot makes the check ERROR.
+func TestResourcesByARN(t *testing.T) {
+	rotation := true
+	snap := snapshot(bucket("vault", "Enabled"), bucket("vault-standby", "Suspended"))
+	snap.KMS.Keys = []checks.Key{{ID: "k1", ARN: "arn:aws:kms:eu-west-1:123456789012:key/k1", Region: "eu-west-1", RotationEnabled: &rotation}}
+	snap.CloudTrail.Trails = []checks.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1"}}
+	snap.IAM.Users = []checks.User{{Name: "alice", ARN: "arn:aws:iam::123456789012:user/alice"}}
+	snap.IAM.Roles = []checks.Role{{Name: "backup", ARN: "arn:aws:iam::123456789012:role/backup"}}
+	cfg := checks.DefaultConfig()
+	cfg.Buckets.Primary = []string{"vault"}
+	cfg.Buckets.Standby = []string{"vault-standby"}
+
+	tests := []struct {
+		name, resources string
+		want            []checks.Resource
+		wantError       string
+	}{
+		{"buckets", "resources contains b.arn if some b in input.s3.buckets", []checks.Resource{
+			{ARN: "arn:aws:s3:::vault", Type: "AWS::S3::Bucket", Name: "vault", Region: "us-east-1", Role: "primary"},
+			{ARN: "arn:aws:s3:::vault-standby", Type: "AWS::S3::Bucket", Name: "vault-standby", Region: "us-east-1", Role: "standby"},
+		}, ""},
+		{"key, trail, user and role", `resources := {input.kms.keys[0].arn, input.cloudtrail.trails[0].arn, input.iam.users[0].arn, input.iam.roles[0].arn}`, []checks.Resource{
+			{ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", Type: "AWS::CloudTrail::Trail", Name: "main", Region: "us-east-1"},
+			{ARN: "arn:aws:iam::123456789012:role/backup", Type: "AWS::IAM::Role", Name: "backup", Region: "global"},
+			{ARN: "arn:aws:iam::123456789012:user/alice", Type: "AWS::IAM::User", Name: "alice", Region: "global"},
+			{ARN: "arn:aws:kms:eu-west-1:123456789012:key/k1", Type: "AWS::KMS::Key", Name: "k1", Region: "eu-west-1"},
+			// Denied by ARN while not in resources: still reported.
+			{ARN: "arn:aws:s3:::vault-standby", Type: "AWS::S3::Bucket", Name: "vault-standby", Region: "us-east-1", Role: "standby"},
+		}, ""},
+		{"a bucket name is not an ARN", `resources := {"vault"}`, nil, `resource "vault" is not the ARN of a bucket`},
+		{"unknown ARN", `resources := {"arn:aws:s3:::elsewhere"}`, nil, `"arn:aws:s3:::elsewhere" is not the ARN`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.byarn", 1)
+			src = strings.Replace(src, "id: test-versioning", "id: test-byarn", 1)
+			src = strings.Replace(src, "resources contains resource.bucket(b) if some b in input.s3.buckets", tc.resources, 1)
+			src = strings.Replace(src, `"resource": resource.bucket(b)`, `"resource": b.arn`, 1)
+			e := testEngine(t, map[string]string{"test/byarn.rego": src})
+			r, err := e.Evaluate(context.Background(), snap, checks.EvalOptions{Config: cfg, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []checks.Resource
+			statuses := map[string]checks.Status{}
+			for _, f := range r.Findings {
+				if f.CheckID != "test-byarn" {
+					continue
+				}
+				if f.Status == checks.StatusError {
+					if tc.wantError == "" || !strings.Contains(f.Message, tc.wantError) {
+						t.Fatalf("ERROR %q, want %q", f.Message, tc.wantError)
+					}
+					return
+				}
+				got = append(got, f.Resource)
+				statuses[f.Resource.Name] = f.Status
+			}
+			if tc.wantError != "" {
+				t.Fatalf("no ERROR finding, want one saying %q", tc.wantError)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("resources (-want +got):\n%s", diff)
+			}
+			if tc.name == "buckets" && (statuses["vault"] != checks.StatusPass || statuses["vault-standby"] != checks.StatusFail) {
+				t.Errorf("statuses = %v, want vault PASS and vault-standby FAIL (deny by ARN)", statuses)
+			}
+		})
+	}
+}

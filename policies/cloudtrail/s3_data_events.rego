@@ -227,7 +227,7 @@ excluded(excludes, object_prefix) if {
 # ---------------------------------------------------------------------------------------------------
 # Findings
 
-resources contains resource.bucket(input.s3.buckets[i]) if some i in resource.backup_buckets
+resources contains input.s3.buckets[i].arn if some i in resource.backup_buckets
 
 deny contains {
 	"resource": resource.bucket(b),

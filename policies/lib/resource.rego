@@ -8,9 +8,12 @@ account_id := input.account.id
 
 partition := object.get(input.account, "partition", "aws")
 
-# The engine precomputes every bucket's role, resource object and the scope index sets once per scan
-# (input.coffer.bucket_resources, input.coffer.scopes): a Rego function call per bucket per check is
-# what made 10,000-bucket accounts slow. The computed fallbacks serve unit tests whose input lacks them.
+# The engine precomputes every bucket's role and the scope index sets once per scan
+# (input.coffer.roles, input.coffer.scopes): a Rego function call per bucket per check is what made
+# 10,000-bucket accounts slow. The computed fallbacks serve unit tests whose input lacks them.
+#
+# A resource may also be given as the ARN of a resource in the snapshot (the engine completes it):
+# checks over every bucket do so in `resources`, where thousands of objects would cost time.
 
 role(bucket) := input.coffer.roles[bucket.name]
 
@@ -19,9 +22,7 @@ role(bucket) := "primary" if not input.coffer.roles[bucket.name]
 backup_roles := {"primary", "standby"}
 
 # bucket(b) is the resource object of a bucket.
-bucket(b) := r if {
-	r := input.coffer.bucket_resources[b.name]
-} else := {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role(b)}
+bucket(b) := {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role(b)}
 
 # account is the resource object of the account itself (for account-wide checks).
 account := {

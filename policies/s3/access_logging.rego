@@ -31,7 +31,7 @@ import rego.v1
 
 roles := {"primary", "standby", "trail-logs"}
 
-resources contains {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role} if {
+resources contains b.arn if {
 	some b in input.s3.buckets
 	role := object.get(s3.roles, b.name, "primary")
 	role in roles

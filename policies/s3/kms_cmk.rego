@@ -34,7 +34,7 @@ import rego.v1
 required_roles := {r | some r in s3.param("cmk_required_for", ["standby"])}
 
 # in_scope are the indexes of the buckets whose role requires a customer-managed key.
-resources contains {"arn": b.arn, "type": "AWS::S3::Bucket", "name": b.name, "region": b.region, "role": role} if {
+resources contains b.arn if {
 	some b in input.s3.buckets
 	role := object.get(s3.roles, b.name, "primary")
 	role != "ignore"

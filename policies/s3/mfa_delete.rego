@@ -35,7 +35,7 @@ resources := s3.backup_bucket_resources
 # stays in resources with no deny (PASS) and a note saying why. A null versioning or lifecycle means
 # it could not be read: the engine reports ERROR from input.errors, so neither is denied here.
 notes contains {
-	"resource": s3.bucket_resource(b, role),
+	"resource": b.arn,
 	"msg": sprintf("Not applicable: bucket %s has a lifecycle configuration, and S3 does not allow MFA Delete together with lifecycle rules; Object Lock protects its versions instead.", [b.name]),
 } if {
 	some b in input.s3.buckets

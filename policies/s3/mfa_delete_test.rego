@@ -69,6 +69,6 @@ test_pass_lifecycle_has_not_applicable_note if {
 	inp := {"account": {"id": "123456789012"}, "s3": {"buckets": [b]}, "coffer": {"roles": {"vault": "primary"}}}
 	count(check.deny) == 0 with input as inp
 	some n in check.notes with input as inp
-	n.resource.name == "vault"
+	n.resource == "arn:aws:s3:::vault"
 	startswith(n.msg, "Not applicable")
 }

@@ -35,7 +35,7 @@ import data.lib.iam
 import data.lib.resource
 import rego.v1
 
-resources contains resource.bucket(input.s3.buckets[i]) if some i in resource.buckets_in_scope
+resources contains input.s3.buckets[i].arn if some i in resource.buckets_in_scope
 
 # public_statements[i] are the indexes of the public statements of bucket i's policy (object
 # comprehensions: partial object rules are slow with 10,000 keys).

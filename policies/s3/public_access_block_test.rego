@@ -60,11 +60,10 @@ test_pass_unreadable_is_left_to_errors if {
 all_roles := {"p": "primary", "s": "standby", "t": "trail-logs", "a": "access-logs", "i": "ignore"}
 
 test_pass_resources_match_lib_resource if {
-	# Resources are built inline for speed; they must equal lib.resource.bucket for every role, and
-	# a bucket without a role is primary.
+	# Resources are bucket ARNs, for every role but ignore; a bucket without a role is primary.
 	buckets := [bucket(n, all_on) | some n in ["p", "s", "t", "a", "i", "untagged"]]
 	inp := build_input(buckets, all_roles)
-	want := {data.lib.resource.bucket(b) | some b in buckets; data.lib.resource.role(b) != "ignore"} with input as inp
+	want := {b.arn | some b in buckets; data.lib.resource.role(b) != "ignore"} with input as inp
 	count(want) == 5
 	check.resources == want with input as inp
 }

@@ -49,7 +49,7 @@ test_pass_other_roles_out_of_scope if {
 test_pass_resources_match_lib_resource if {
 	buckets := [bucket(n) | some n in ["p", "s", "t", "a", "i", "untagged"]]
 	inp := build_input(buckets, {"p": "primary", "s": "standby", "t": "trail-logs", "a": "access-logs", "i": "ignore"}, {})
-	want := {data.lib.resource.bucket(buckets[i]) | some i in data.lib.resource.buckets_with_role("primary")} with input as inp
+	want := {buckets[i].arn | some i in data.lib.resource.buckets_with_role("primary")} with input as inp
 	count(want) == 2
 	check.resources == want with input as inp
 }

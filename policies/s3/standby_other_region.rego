@@ -39,7 +39,7 @@ pairs contains [p, s] if {
 	object.get(s3.roles, input.s3.buckets[s].name, "primary") == "standby"
 }
 
-resources contains s3.bucket_resource(input.s3.buckets[s], "standby") if some [_, s] in pairs
+resources contains input.s3.buckets[s].arn if some [_, s] in pairs
 
 deny contains {
 	"resource": s3.bucket_resource(sb, "standby"),

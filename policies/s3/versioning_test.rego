@@ -59,7 +59,7 @@ test_pass_unreadable_is_left_to_errors if {
 test_pass_resources_match_lib_resource if {
 	buckets := [bucket(n, "Enabled") | some n in ["p", "s", "t", "a", "i", "untagged"]]
 	inp := build_input(buckets, {"p": "primary", "s": "standby", "t": "trail-logs", "a": "access-logs", "i": "ignore"})
-	want := {data.lib.resource.bucket(buckets[i]) | some i in data.lib.resource.backup_buckets} with input as inp
+	want := {buckets[i].arn | some i in data.lib.resource.backup_buckets} with input as inp
 	count(want) == 3
 	versioning.resources == want with input as inp
 }
