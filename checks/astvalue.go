@@ -20,9 +20,11 @@ import (
 // string-keyed maps, time.Time); TestToValueMatchesJSON holds it to that.
 //
 // Terms are shared wherever the value repeats: one key term per struct field, OPA's interned
-// booleans, null and small numbers, and one term per distinct string. The input is read-only to
-// evaluation, so sharing is safe, and it is most of the memory an input takes: every bucket of a
-// large account repeats the same field names, the same KMS key ARN, "Enabled", "GLACIER" and so on.
+// booleans, null and small numbers, one term per distinct string and one per distinct object or
+// array. The input is read-only to evaluation, so sharing is safe, and it is most of the memory an
+// input takes: the buckets of a large account repeat the same field names, the same KMS key ARN,
+// "Enabled", and whole configurations (Block Public Access, encryption, Object Lock, lifecycle
+// rules), because they are made from the same template.
 func toValue(v reflect.Value) (ast.Value, error) {
 	t, err := newConverter().term(v)
 	if err != nil {
@@ -32,10 +34,25 @@ func toValue(v reflect.Value) (ast.Value, error) {
 }
 
 type converter struct {
-	strings map[string]*ast.Term
+	strings    map[string]*ast.Term
+	composites map[int][]*ast.Term // by value hash
 }
 
-func newConverter() *converter { return &converter{strings: map[string]*ast.Term{}} }
+func newConverter() *converter {
+	return &converter{strings: map[string]*ast.Term{}, composites: map[int][]*ast.Term{}}
+}
+
+// shared returns the first term converted with a value equal to t's, or t.
+func (c *converter) shared(t *ast.Term) *ast.Term {
+	h := t.Value.Hash()
+	for _, s := range c.composites[h] {
+		if s.Value.Compare(t.Value) == 0 {
+			return s
+		}
+	}
+	c.composites[h] = append(c.composites[h], t)
+	return t
+}
 
 // str is the shared term of string s. Long strings (policy texts) rarely repeat and are not kept.
 func (c *converter) str(s string) *ast.Term {
@@ -70,7 +87,7 @@ func (c *converter) term(v reflect.Value) (*ast.Term, error) {
 		if err := c.convertElements(v, terms); err != nil {
 			return nil, err
 		}
-		return ast.ArrayTerm(terms...), nil
+		return c.shared(ast.ArrayTerm(terms...)), nil
 	case reflect.Map:
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
@@ -87,7 +104,7 @@ func (c *converter) term(v reflect.Value) (*ast.Term, error) {
 			}
 			obj.Insert(c.str(iter.Key().String()), x)
 		}
-		return ast.NewTerm(obj), nil
+		return c.shared(ast.NewTerm(obj)), nil
 	case reflect.String:
 		return c.str(v.String()), nil
 	case reflect.Bool:
@@ -187,7 +204,7 @@ func (c *converter) structTerm(v reflect.Value) (*ast.Term, error) {
 		}
 		obj.Insert(f.key, x)
 	}
-	return ast.NewTerm(obj), nil
+	return c.shared(ast.NewTerm(obj)), nil
 }
 
 // isEmptyValue is encoding/json's definition of empty for omitempty.

@@ -416,6 +416,9 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		}()
 	}
 	wg.Wait()
+	// Rendering needs the snapshot, not its Rego form: let the collector have the input before the
+	// findings are rendered and concatenated (that is where the peak of a large account was).
+	ev.input = nil
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
@@ -446,8 +449,14 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		}()
 	}
 	wg.Wait()
+	total := 0
+	for _, fs := range results {
+		total += len(fs)
+	}
+	report.Findings = make([]Finding, 0, total)
 	for i := range results {
 		report.Findings = append(report.Findings, results[i]...)
+		results[i] = nil
 		report.Notices = append(report.Notices, notices[i]...)
 	}
 	report.Summarize()
