@@ -48,6 +48,7 @@ func TestPrecomputedScopesMatchRego(t *testing.T) {
 		"in_scope": data.lib.resource.buckets_in_scope,
 		"backup_buckets": data.lib.resource.backup_buckets,
 		"by_role": {r: data.lib.resource.buckets_with_role(r) | some r in ["primary", "standby", "trail-logs", "access-logs", "ignore"]},
+		"arns_by_role": {r: data.lib.s3.bucket_arns_with_role(r) | some r in ["primary", "standby", "trail-logs", "access-logs", "ignore"]},
 	}`)}
 	for _, f := range []string{"lib/s3.rego", "lib/resource.rego"} {
 		src, err := fs.ReadFile(policies.FS, f)

@@ -31,19 +31,46 @@ package coffer.kms.key_in_use_healthy
 import data.lib.resource
 import rego.v1
 
-# references are [reference, region, referrer, evidence path] of every key a backup bucket's
-# default encryption or a trail names.
-references contains [rule.kms_key_id, b.region, sprintf("bucket %s", [b.name]), sprintf("s3.buckets[%d].encryption.rules[%d].kms_key_id", [i, n])] if {
+# references are [reference, region, kind, index, rule index] of every key a backup bucket's default
+# encryption ("bucket", bucket index, rule index) or a trail ("trail", trail index, -1) names. Who
+# refers and where are put in words only for the keys that fail: on a large account almost every
+# bucket refers to a healthy key, and a sprintf per bucket was most of this check's time.
+references contains [rule.kms_key_id, b.region, "bucket", i, n] if {
 	some i in resource.backup_buckets
 	b := input.s3.buckets[i]
 	some n, rule in b.encryption.rules
 	object.get(rule, "kms_key_id", "") != ""
 }
 
-references contains [t.kms_key_id, t.home_region, sprintf("trail %s", [t.name]), sprintf("cloudtrail.trails[%d].kms_key_id", [n])] if {
+references contains [t.kms_key_id, t.home_region, "trail", n, -1] if {
 	some n, t in input.cloudtrail.trails
 	object.get(t, "kms_key_id", "") != ""
 }
+
+# distinct_refs are the distinct [reference, region] pairs: each is resolved once. Built without
+# `references`, which is only evaluated when some key fails.
+distinct_refs contains [rule.kms_key_id, b.region] if {
+	some i in resource.backup_buckets
+	b := input.s3.buckets[i]
+	some rule in b.encryption.rules
+	object.get(rule, "kms_key_id", "") != ""
+}
+
+distinct_refs contains [t.kms_key_id, t.home_region] if {
+	some t in input.cloudtrail.trails
+	object.get(t, "kms_key_id", "") != ""
+}
+
+referrer(kind, i) := sprintf("bucket %s", [input.s3.buckets[i].name]) if kind == "bucket"
+
+referrer(kind, i) := sprintf("trail %s", [input.cloudtrail.trails[i].name]) if kind == "trail"
+
+reference_path(kind, i, n) := sprintf("s3.buckets[%d].encryption.rules[%d].kms_key_id", [i, n]) if kind == "bucket"
+
+reference_path(kind, i, _) := sprintf("cloudtrail.trails[%d].kms_key_id", [i]) if kind == "trail"
+
+# referrers(ref, region) are the referrers of a reference, sorted.
+referrers(ref, region) := sort({referrer(kind, i) | some [ref2, region2, kind, i, _] in references; ref2 == ref; region2 == region})
 
 # key_names are the names a key answers to: its ARN and alias ARNs, and "region|id" and
 # "region|alias/name" for references that are not ARNs (key ids of multi-Region keys repeat across
@@ -73,12 +100,8 @@ alias_arn(k, a) := sprintf("arn:%s:kms:%s:%s:%s", [resource.partition, k.region,
 alias_name(a) := split(a, ":")[5] if startswith(a, "arn:")
 else := a
 
-# resolved are [key index, referrer, path] of the references found in the snapshot.
-resolved contains [key_index[name], by, path] if {
-	some [ref, region, by, path] in references
-	name := ref_name(ref, region)
-	key_index[name]
-}
+# resolved are [key index, reference, region] of the references found in the snapshot.
+resolved contains [key_index[ref_name(ref, region)], ref, region] if some [ref, region] in distinct_refs
 
 ref_name(ref, _) := ref if startswith(ref, "arn:")
 
@@ -95,16 +118,16 @@ deny contains {
 	some j in {j | some [j, _, _] in resolved}
 	k := input.kms.keys[j]
 	k.state != "Enabled"
-	users := sort({by | some [j2, by, _] in resolved; j2 == j})
+	users := sort({user | some [j2, ref, region] in resolved; j2 == j; some user in referrers(ref, region)})
 }
 
 deletion_note(k) := sprintf(" (deletion on %s)", [k.deletion_date]) if k.deletion_date
 else := ""
 
-# missing are the references that match no key of the snapshot, unless listing the region's keys or
-# aliases failed (then the engine reports ERROR from input.errors).
-missing contains [ref, region, by, path] if {
-	some [ref, region, by, path] in references
+# missing are the [reference, region] pairs that match no key of the snapshot, unless listing the
+# region's keys or aliases failed (then the engine reports ERROR from input.errors).
+missing contains [ref, region] if {
+	some [ref, region] in distinct_refs
 	not key_index[ref_name(ref, region)]
 	not kms_listing_failed(ref_region(ref, region))
 }
@@ -134,7 +157,7 @@ deny contains {
 	"evidence": {"path": min(paths), "value": ref},
 	"vars": {"state": "Missing", "reference": ref, "referenced_by": users},
 } if {
-	some [ref, region] in {[ref, region] | some [ref, region, _, _] in missing}
-	users := sort({by | some [ref2, region2, by, _] in missing; ref2 == ref; region2 == region})
-	paths := {path | some [ref2, region2, _, path] in missing; ref2 == ref; region2 == region}
+	some [ref, region] in missing
+	users := referrers(ref, region)
+	paths := {reference_path(kind, i, n) | some [ref2, region2, kind, i, n] in references; ref2 == ref; region2 == region}
 }

@@ -43,6 +43,14 @@ primary_bucket_resources := {a | some a in object.get(input.coffer.scope_arns, "
 	object.get(roles, b.name, "primary") == "primary"
 }
 
+# bucket_arns_with_role(r) is the set of ARNs of the buckets with role r.
+bucket_arns_with_role(r) := {a | some a in object.get(input.coffer.scope_arns, r, [])} if {
+	input.coffer.scope_arns
+} else := {b.arn |
+	some b in input.s3.buckets
+	object.get(roles, b.name, "primary") == r
+}
+
 # param(name, default_value) is input.coffer.params[name], or default_value when it is not set.
 param(name, default_value) := object.get(input, ["coffer", "params", name], default_value)
 
@@ -53,11 +61,16 @@ standby_of := object.get(input, ["coffer", "standby_of"], {})
 bucket_index := {b.name: i | some i, b in input.s3.buckets}
 
 # region(b) is the bucket's region, with GetBucketLocation's legacy answers normalised.
-region(b) := "us-east-1" if object.get(b, "region", "") in {"", null}
+region(b) := normal_region(object.get(b, "region", ""))
 
-region(b) := "eu-west-1" if b.region == "EU"
+# normal_region(r) is a GetBucketLocation answer as a region name. Checks whose fast path depends on
+# the region take it (b.region) rather than the bucket, so that their results are shared (see
+# s3-bucket-kms-cmk).
+normal_region(r) := "us-east-1" if r in {"", null}
 
-region(b) := b.region if not b.region in {"", null, "EU"}
+normal_region(r) := "eu-west-1" if r == "EU"
+
+normal_region(r) := r if not r in {"", null, "EU"}
 
 # --- encryption -------------------------------------------------------------------------------
 
@@ -67,14 +80,19 @@ encryption_algorithms := {"AES256", "aws:kms", "aws:kms:dsse"}
 kms_algorithms := {"aws:kms", "aws:kms:dsse"}
 
 # kms_rules(b) are the bucket's default-encryption rules that use KMS (SSE-KMS or DSSE-KMS).
-kms_rules(b) := [r |
-	is_object(b.encryption)
-	some r in object.get(b.encryption, "rules", [])
+kms_rules(b) := encryption_kms_rules(b.encryption)
+
+# encryption_kms_rules(encryption) are the KMS rules of a default-encryption configuration. Helpers
+# that take a configuration rather than the bucket are evaluated once per distinct configuration:
+# OPA caches function results by argument, and the engine shares equal input values.
+encryption_kms_rules(encryption) := [r |
+	is_object(encryption)
+	some r in object.get(encryption, "rules", [])
 	r.algorithm in kms_algorithms
 ]
 
 # kms_encrypted(b): new objects of the bucket are encrypted with a KMS key by default.
-kms_encrypted(b) if count(kms_rules(b)) > 0
+kms_encrypted(b) if count(encryption_kms_rules(b.encryption)) > 0
 
 # kms_key_ref(rule) is the key a KMS encryption rule names ("" means the AWS managed aws/s3 key).
 kms_key_ref(rule) := object.get(rule, "kms_key_id", "") if object.get(rule, "kms_key_id", "") != null

@@ -33,12 +33,10 @@ import rego.v1
 
 required_roles := {r | some r in s3.param("cmk_required_for", ["standby"])}
 
-# in_scope are the indexes of the buckets whose role requires a customer-managed key.
-resources contains b.arn if {
-	some b in input.s3.buckets
-	role := object.get(s3.roles, b.name, "primary")
+resources contains arn if {
+	some role in required_roles
 	role != "ignore"
-	role in required_roles
+	some arn in s3.bucket_arns_with_role(role)
 }
 
 # A null encryption means it could not be read: the engine reports ERROR from input.errors.
@@ -48,12 +46,32 @@ deny contains {
 	"evidence": {"path": problem.path, "value": problem.value},
 } if {
 	some i, b in input.s3.buckets
+	is_object(b.encryption)
+	not cmk_ok(b.encryption, b.region)
 	role := object.get(s3.roles, b.name, "primary")
 	role != "ignore"
 	role in required_roles
-	is_object(b.encryption)
 	problem := cmk_problem(i, b, kms_facts(b))
 }
+
+# cmk_ok(encryption, region) is the fast path for the common compliant bucket: its first rule uses
+# an enabled, customer-managed key in the snapshot (with a Bucket Key for SSE-KMS). It takes the
+# configuration and region, not the bucket, so OPA evaluates it once per distinct pair (the engine
+# shares equal input values). Anything else goes through cmk_problem.
+cmk_ok(encryption, region) if {
+	rule := encryption.rules[0]
+	rule.algorithm in s3.kms_algorithms
+	ref := s3.kms_key_ref(rule)
+	not s3.aws_managed_ref(ref)
+	key := input.kms.keys[s3.key_position(ref, s3.normal_region(region))]
+	key.manager != "AWS"
+	object.get(key, "state", "") == "Enabled"
+	bucket_key_ok(rule)
+}
+
+bucket_key_ok(rule) if rule.algorithm != "aws:kms"
+
+bucket_key_ok(rule) if object.get(rule, "bucket_key_enabled", false) == true
 
 # kms_facts(b) are, for the bucket's KMS rule, its index j, its key reference and the key's index
 # in input.kms.keys (-1 when not in the snapshot); {} when the bucket does not use KMS.

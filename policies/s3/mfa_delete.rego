@@ -39,9 +39,9 @@ notes contains {
 	"msg": sprintf("Not applicable: bucket %s has a lifecycle configuration, and S3 does not allow MFA Delete together with lifecycle rules; Object Lock protects its versions instead.", [b.name]),
 } if {
 	some b in input.s3.buckets
+	has_rules(b.lifecycle)
 	role := object.get(s3.roles, b.name, "primary")
 	role in s3.backup_roles
-	count(s3.lifecycle_rules(b)) > 0
 }
 
 deny contains {
@@ -50,11 +50,19 @@ deny contains {
 	"evidence": {"path": sprintf("s3.buckets[%d].versioning.mfa_delete", [i]), "value": mfa_delete},
 } if {
 	some i, b in input.s3.buckets
+	is_object(b.lifecycle)
+	not has_rules(b.lifecycle)
 	is_object(b.versioning)
 	mfa_delete := object.get(b.versioning, "mfa_delete", "")
 	mfa_delete != "Enabled"
 	role := object.get(s3.roles, b.name, "primary")
 	role in s3.backup_roles
-	is_object(b.lifecycle)
-	count(s3.lifecycle_rules(b)) == 0
+}
+
+# has_rules(lifecycle): the configuration has lifecycle rules. A function of the configuration alone,
+# so that OPA evaluates it once per distinct configuration (see lib.s3).
+has_rules(lifecycle) if {
+	rules := object.get(lifecycle, "rules", [])
+	is_array(rules)
+	count(rules) > 0
 }

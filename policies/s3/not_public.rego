@@ -37,37 +37,50 @@ import rego.v1
 
 resources contains input.s3.buckets[i].arn if some i in resource.buckets_in_scope
 
-# public_statements[i] are the indexes of the public statements of bucket i's policy (object
-# comprehensions: partial object rules are slow with 10,000 keys).
-public_statements := {i: [j |
-	some j, s in iam.statements(input.s3.buckets[i].policy)
+# public_buckets are the indexes of the buckets with a public statement or grant. Only these build
+# the lists and messages below: on a large account almost no bucket is public.
+public_buckets contains i if {
+	some i in resource.buckets_in_scope
+	# A direct reference rather than iam.statements: undefined (no statements) for a missing or
+	# unparsed policy, and no function call per bucket.
+	some s in input.s3.buckets[i].policy.document.statements
 	s.effect == "Allow" # cheap filter before the function call: most bucket statements are Denies
 	iam.is_public_s3(s)
-] |
-	some i in resource.buckets_in_scope
 }
 
-# public_grants[i] are the ACL grants of bucket i to AllUsers or AuthenticatedUsers.
-public_grants := {i: [g |
-	some g in object.get(input.s3.buckets[i], ["acl", "grants"], [])
-	iam.is_public_grant(g)
-] |
+public_buckets contains i if {
 	some i in resource.buckets_in_scope
+	count(public_grant_list(object.get(input.s3.buckets[i], "acl", null))) > 0
 }
+
+# public_statements(i) are the indexes of the public statements of bucket i's policy.
+public_statements(i) := [j |
+	some j, s in iam.statements(input.s3.buckets[i].policy)
+	s.effect == "Allow"
+	iam.is_public_s3(s)
+]
+
+# public_grants(i) are the ACL grants of bucket i to AllUsers or AuthenticatedUsers.
+public_grants(i) := public_grant_list(object.get(input.s3.buckets[i], "acl", null))
+
+# public_grant_list(acl) takes the ACL, not the bucket, so that OPA evaluates it once per distinct
+# ACL (the engine shares equal input values, and most buckets have the same owner-only ACL).
+public_grant_list(acl) := [g |
+	some g in object.get(acl, "grants", [])
+	iam.is_public_grant(g)
+] if is_object(acl)
+else := []
 
 deny contains {
 	"resource": resource.bucket(b),
 	"msg": sprintf("Bucket %s is public: %s.", [b.name, concat(" and ", reasons)]),
 	"evidence": evidence(i),
-	"vars": {"public_statements": public_statements[i], "public_grants": public_grants[i]},
+	"vars": {"public_statements": public_statements(i), "public_grants": public_grants(i)},
 } if {
 	some i in public_buckets
 	b := input.s3.buckets[i]
 	reasons := array.concat(policy_reasons(i), acl_reasons(i))
 }
-
-# public_buckets are the buckets with a public statement or grant (only these build a message).
-public_buckets := {i | some i, l in public_statements; count(l) > 0} | {i | some i, l in public_grants; count(l) > 0}
 
 # An unparsable policy is reported on its own: it cannot be shown to be private.
 deny contains {
@@ -77,18 +90,18 @@ deny contains {
 } if {
 	some i in resource.buckets_in_scope
 	b := input.s3.buckets[i]
-	iam.unparsed(b.policy)
+	b.policy.parse_error != "" # iam.unparsed, inline: a function call per bucket costs
 }
 
 policy_reasons(i) := [sprintf("its policy allows everyone in %s", [concat(", ", labels)])] if {
-	count(public_statements[i]) > 0
+	count(public_statements(i)) > 0
 	stmts := iam.statements(input.s3.buckets[i].policy)
-	labels := [statement_label(j, stmts[j]) | some j in public_statements[i]]
+	labels := [statement_label(j, stmts[j]) | some j in public_statements(i)]
 } else := []
 
 acl_reasons(i) := [sprintf("its ACL grants %s", [concat(", ", labels)])] if {
-	count(public_grants[i]) > 0
-	labels := [sprintf("%s to %s", [g.permission, group_name(g.uri)]) | some g in public_grants[i]]
+	count(public_grants(i)) > 0
+	labels := [sprintf("%s to %s", [g.permission, group_name(g.uri)]) | some g in public_grants(i)]
 } else := []
 
 statement_label(j, s) := sprintf("statement %q", [s.sid]) if object.get(s, "sid", "") != ""
@@ -96,20 +109,20 @@ else := sprintf("statement %d", [j])
 
 group_name(uri) := parts[count(parts) - 1] if parts := split(uri, "/")
 
-evidence(i) := {"path": sprintf("s3.buckets[%d].policy.document.statements", [i]), "value": [stmts[j] | some j in public_statements[i]]} if {
-	count(public_grants[i]) == 0
+evidence(i) := {"path": sprintf("s3.buckets[%d].policy.document.statements", [i]), "value": [stmts[j] | some j in public_statements(i)]} if {
+	count(public_grants(i)) == 0
 	stmts := iam.statements(input.s3.buckets[i].policy)
 }
 
-evidence(i) := {"path": sprintf("s3.buckets[%d].acl.grants", [i]), "value": public_grants[i]} if {
-	count(public_statements[i]) == 0
+evidence(i) := {"path": sprintf("s3.buckets[%d].acl.grants", [i]), "value": public_grants(i)} if {
+	count(public_statements(i)) == 0
 }
 
 evidence(i) := {"path": sprintf("s3.buckets[%d]", [i]), "value": {
-	"policy_statements": [stmts[j] | some j in public_statements[i]],
-	"acl_grants": public_grants[i],
+	"policy_statements": [stmts[j] | some j in public_statements(i)],
+	"acl_grants": public_grants(i),
 }} if {
-	count(public_statements[i]) > 0
-	count(public_grants[i]) > 0
+	count(public_statements(i)) > 0
+	count(public_grants(i)) > 0
 	stmts := iam.statements(input.s3.buckets[i].policy)
 }

@@ -72,7 +72,7 @@ kms_ok(b, r) if {
 	replica_matches(b, replica)
 }
 
-replica_matches(b, replica) if s3.canonical_key(replica, s3.region(standby_bucket(b))) == standby_key(b)
+replica_matches(b, replica) if s3.canonical_key(replica, s3.normal_region(object.get(standby_bucket(b), "region", ""))) == standby_key(b)
 
 replica_matches(b, _) if not standby_key(b)
 
@@ -162,10 +162,13 @@ disabled_hint(c) := sprintf(" (%s is %s)", [s3.rule_name(r), r.status]) if {
 standby_bucket(b) := input.s3.buckets[s3.bucket_index[standby_name(b)]]
 
 # standby_key(b) is the canonical reference (key ARN when known) of the standby's default KMS key.
-standby_key(b) := s3.canonical_key(ref, s3.region(sb)) if {
-	sb := standby_bucket(b)
-	is_object(sb.encryption)
-	rule := s3.kms_rules(sb)[0]
+standby_key(b) := default_key(sb.encryption, object.get(sb, "region", "")) if sb := standby_bucket(b)
+
+# default_key(encryption, region) is standby_key for a configuration and region: evaluated once per
+# distinct pair (see lib.s3.encryption_kms_rules).
+default_key(encryption, region) := s3.canonical_key(ref, s3.normal_region(region)) if {
+	is_object(encryption)
+	rule := s3.encryption_kms_rules(encryption)[0]
 	ref := s3.kms_key_ref(rule)
 	ref != ""
 }
