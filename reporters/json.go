@@ -41,6 +41,7 @@ func (JSON) Write(w io.Writer, r *checks.Report) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.Write(head)
 	bw.WriteString(`"findings": [`)
+	enc := newIndentedEncoder(trimNewline{bw}, "    ")
 	for i := range findings {
 		f := findings[i]
 		f.Frameworks = nonNilFrameworks(f.Frameworks)
@@ -51,7 +52,7 @@ func (JSON) Write(w io.Writer, r *checks.Report) error {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		if err := encodeIndented(trimNewline{bw}, &f, "    "); err != nil {
+		if err := enc.Encode(&f); err != nil {
 			return fmt.Errorf("encode finding %s on %s: %w", f.CheckID, f.Resource.ARN, err)
 		}
 	}
@@ -67,10 +68,14 @@ func (JSON) Write(w io.Writer, r *checks.Report) error {
 // (placeholders, redirects); the report is not embedded in HTML, so they stay readable instead of
 // \u003c escapes.
 func encodeIndented(w io.Writer, v any, prefix string) error {
+	return newIndentedEncoder(w, prefix).Encode(v)
+}
+
+func newIndentedEncoder(w io.Writer, prefix string) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent(prefix, "  ")
-	return enc.Encode(v)
+	return enc
 }
 
 // trimNewline drops the newline json.Encoder ends each value with, so the caller places separators.

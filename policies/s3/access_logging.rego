@@ -31,10 +31,9 @@ import rego.v1
 
 roles := {"primary", "standby", "trail-logs"}
 
-resources contains b.arn if {
-	some b in input.s3.buckets
-	role := object.get(s3.roles, b.name, "primary")
-	role in roles
+resources contains arn if {
+	some role in roles
+	some arn in s3.bucket_arns_with_role(role)
 }
 
 # A null logging means it could not be read: the engine reports ERROR from input.errors.

@@ -44,10 +44,18 @@ deny contains {
 	"evidence": {"path": sprintf("s3.buckets[%d].lifecycle.rules", [i]), "value": rules},
 } if {
 	some i, b in input.s3.buckets
-	object.get(s3.roles, b.name, "primary") == "primary"
 	is_object(b.lifecycle)
+	not archives(b.lifecycle)
+	object.get(s3.roles, b.name, "primary") == "primary"
 	rules := s3.lifecycle_rules(b)
-	not archived(rules)
+}
+
+# archives(lifecycle) takes the configuration, not the bucket, so that OPA evaluates it once per
+# distinct configuration (the engine shares equal input values).
+archives(lifecycle) if {
+	rules := object.get(lifecycle, "rules", [])
+	is_array(rules)
+	archived(rules)
 }
 
 archived(rules) if {

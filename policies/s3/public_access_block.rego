@@ -38,8 +38,12 @@ deny contains {
 	some i, b in input.s3.buckets
 	pab := b.public_access_block
 	is_object(pab)
-	[object.get(pab, f, false) | some f in flags] != [true, true, true, true]
+	not all_on(pab)
 	role := object.get(s3.roles, b.name, "primary")
 	role != "ignore"
 	off := [f | some f in flags; object.get(pab, f, false) != true]
 }
+
+# all_on(pab) takes the settings, not the bucket, so that OPA evaluates it once per distinct
+# configuration (the engine shares equal input values).
+all_on(pab) if [object.get(pab, f, false) | some f in flags] == [true, true, true, true]
