@@ -3,8 +3,10 @@ package checks
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +26,9 @@ import (
 // array. The input is read-only to evaluation, so sharing is safe, and it is most of the memory an
 // input takes: the buckets of a large account repeat the same field names, the same KMS key ARN,
 // "Enabled", and whole configurations (Block Public Access, encryption, Object Lock, lifecycle
-// rules), because they are made from the same template.
+// rules), because they are made from the same template. Sharing also lets the policies' helpers
+// that take a configuration rather than a bucket be evaluated once per distinct configuration:
+// OPA caches function results by argument, and equal arguments are then the same term.
 func toValue(v reflect.Value) (ast.Value, error) {
 	t, err := newConverter().term(v)
 	if err != nil {
@@ -33,24 +37,41 @@ func toValue(v reflect.Value) (ast.Value, error) {
 	return t.Value, nil
 }
 
+// converter converts values on one goroutine, remembering what it has built to share it.
 type converter struct {
-	strings    map[string]*ast.Term
-	composites map[int][]*ast.Term // by value hash
+	strings map[string]*ast.Term
+	// composites finds an object or array already built from the same parts: since parts are
+	// shared, equal values have identical part terms, so a composite is looked up by the pointers
+	// of its parts before anything is allocated for it.
+	composites map[uint64][]composite
 }
+
+type composite struct {
+	typ   reflect.Type
+	parts []*ast.Term
+	term  *ast.Term
+}
+
+var compositeSeed = maphash.MakeSeed()
 
 func newConverter() *converter {
-	return &converter{strings: map[string]*ast.Term{}, composites: map[int][]*ast.Term{}}
+	return &converter{strings: map[string]*ast.Term{}, composites: map[uint64][]composite{}}
 }
 
-// shared returns the first term converted with a value equal to t's, or t.
-func (c *converter) shared(t *ast.Term) *ast.Term {
-	h := t.Value.Hash()
-	for _, s := range c.composites[h] {
-		if s.Value.Compare(t.Value) == 0 {
-			return s
+// composite returns the term built from parts of a value of type typ, building it with build the
+// first time. It keeps parts, which callers allocate for the call.
+func (c *converter) composite(typ reflect.Type, parts []*ast.Term, build func(parts []*ast.Term) *ast.Term) *ast.Term {
+	h := maphash.Comparable(compositeSeed, typ)
+	for _, p := range parts {
+		h = h*1099511628211 ^ maphash.Comparable(compositeSeed, p)
+	}
+	for _, e := range c.composites[h] {
+		if e.typ == typ && slices.Equal(e.parts, parts) {
+			return e.term
 		}
 	}
-	c.composites[h] = append(c.composites[h], t)
+	t := build(parts)
+	c.composites[h] = append(c.composites[h], composite{typ: typ, parts: parts, term: t})
 	return t
 }
 
@@ -87,7 +108,7 @@ func (c *converter) term(v reflect.Value) (*ast.Term, error) {
 		if err := c.convertElements(v, terms); err != nil {
 			return nil, err
 		}
-		return c.shared(ast.ArrayTerm(terms...)), nil
+		return c.composite(v.Type(), terms, func(parts []*ast.Term) *ast.Term { return ast.ArrayTerm(parts...) }), nil
 	case reflect.Map:
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
@@ -95,16 +116,23 @@ func (c *converter) term(v reflect.Value) (*ast.Term, error) {
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("map key %s is not a string", v.Type().Key())
 		}
-		obj := ast.NewObjectWithCapacity(v.Len())
-		iter := v.MapRange()
-		for iter.Next() {
-			x, err := c.term(iter.Value())
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		parts := make([]*ast.Term, 0, 2*len(keys))
+		for _, k := range keys {
+			x, err := c.term(v.MapIndex(k))
 			if err != nil {
 				return nil, err
 			}
-			obj.Insert(c.str(iter.Key().String()), x)
+			parts = append(parts, c.str(k.String()), x)
 		}
-		return c.shared(ast.NewTerm(obj)), nil
+		return c.composite(v.Type(), parts, func(parts []*ast.Term) *ast.Term {
+			obj := ast.NewObjectWithCapacity(len(parts) / 2)
+			for i := 0; i < len(parts); i += 2 {
+				obj.Insert(parts[i], parts[i+1])
+			}
+			return ast.NewTerm(obj)
+		}), nil
 	case reflect.String:
 		return c.str(v.String()), nil
 	case reflect.Bool:
@@ -139,7 +167,8 @@ func (c *converter) convertElements(v reflect.Value, terms []*ast.Term) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Each worker shares strings within its half; a map shared between workers would need a lock.
+			// Each worker shares values within its part; a converter shared between workers would
+			// need a lock.
 			errs[w] = newConverter().convertRange(v, terms, lo, hi)
 		}()
 	}
@@ -190,10 +219,11 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 	return fields
 }
 
+// structTerm converts a struct: its field values are its parts, nil for an omitted empty field.
 func (c *converter) structTerm(v reflect.Value) (*ast.Term, error) {
 	fields := fieldsOf(v.Type())
-	obj := ast.NewObjectWithCapacity(len(fields))
-	for _, f := range fields {
+	parts := make([]*ast.Term, len(fields))
+	for i, f := range fields {
 		fv := v.Field(f.index)
 		if f.omitEmpty && isEmptyValue(fv) {
 			continue
@@ -202,9 +232,17 @@ func (c *converter) structTerm(v reflect.Value) (*ast.Term, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.key.Value.(ast.String), err)
 		}
-		obj.Insert(f.key, x)
+		parts[i] = x
 	}
-	return c.shared(ast.NewTerm(obj)), nil
+	return c.composite(v.Type(), parts, func(parts []*ast.Term) *ast.Term {
+		obj := ast.NewObjectWithCapacity(len(fields))
+		for i, x := range parts {
+			if x != nil {
+				obj.Insert(fields[i].key, x)
+			}
+		}
+		return ast.NewTerm(obj)
+	}), nil
 }
 
 // isEmptyValue is encoding/json's definition of empty for omitempty.

@@ -42,6 +42,20 @@ func TestToValueMatchesJSON(t *testing.T) {
 		many.S3.Buckets = append(many.S3.Buckets, Bucket{Name: name, ARN: "arn:aws:s3:::" + name, Tags: map[string]string{"i": fmt.Sprint(i)}, Versioning: &Versioning{Status: "Enabled"}})
 	}
 	snaps["more buckets than the parallel threshold"] = many
+	// Equal configurations are converted once and shared; nearly equal ones (a field omitted,
+	// another value, a map with one key more, an empty versus a nil list) must not be.
+	near := &Snapshot{CollectedAt: when}
+	for i, v := range []Bucket{
+		{Versioning: &Versioning{Status: "Enabled"}, Tags: map[string]string{"a": "1"}, Lifecycle: &Lifecycle{Rules: []LifecycleRule{}}},
+		{Versioning: &Versioning{Status: "Enabled"}, Tags: map[string]string{"a": "1"}, Lifecycle: &Lifecycle{}},
+		{Versioning: &Versioning{Status: "Enabled", MFADelete: "Disabled"}, Tags: map[string]string{"a": "1", "b": "1"}, CreationDate: &when},
+		{Versioning: &Versioning{Status: "Enabled"}, Tags: map[string]string{"b": "1"}, Lifecycle: &Lifecycle{Rules: []LifecycleRule{{ID: "x"}}}},
+		{Versioning: &Versioning{Status: "Enabled"}, Tags: map[string]string{"a": "1"}, Lifecycle: &Lifecycle{Rules: []LifecycleRule{{ID: "x"}}}},
+	} {
+		v.Name = fmt.Sprintf("near-%d", i)
+		near.S3.Buckets = append(near.S3.Buckets, v, v)
+	}
+	snaps["equal and nearly equal configurations"] = near
 	for name, snap := range snaps {
 		t.Run(name, func(t *testing.T) {
 			got, err := toValue(reflect.ValueOf(snap))
@@ -62,5 +76,31 @@ func TestToValueMatchesJSON(t *testing.T) {
 				t.Errorf("direct conversion differs from the JSON round trip:\ngot  %.600s\nwant %.600s", got, want)
 			}
 		})
+	}
+}
+
+// TestToValueSharesEqualValues: equal configurations become one term (what keeps a large account's
+// input small, and lets OPA reuse results of helpers that take a configuration).
+func TestToValueSharesEqualValues(t *testing.T) {
+	snap := &Snapshot{}
+	for _, name := range []string{"a", "b", "c"} {
+		status := "Enabled"
+		if name == "c" {
+			status = "Suspended"
+		}
+		snap.S3.Buckets = append(snap.S3.Buckets, Bucket{Name: name, Versioning: &Versioning{Status: status}, PublicAccessBlock: &PublicAccessBlock{BlockPublicAcls: true}})
+	}
+	v, err := toValue(reflect.ValueOf(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(i int, name string) *ast.Term {
+		return v.(ast.Object).Get(ast.StringTerm("s3")).Get(ast.StringTerm("buckets")).Get(ast.InternedTerm(i)).Get(ast.StringTerm(name))
+	}
+	if field(0, "versioning") != field(1, "versioning") || field(0, "public_access_block") != field(2, "public_access_block") {
+		t.Error("equal configurations were converted to separate terms")
+	}
+	if field(0, "versioning") == field(2, "versioning") {
+		t.Error("different configurations share a term")
 	}
 }

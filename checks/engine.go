@@ -442,10 +442,11 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			notices[i] = append(notices[i], ev.renderRule(rule, results[i])...)
 			// Rules are sorted by id and a rule has one finding per resource ARN, so sorting each
 			// rule's findings here (in parallel) leaves the concatenation sorted by (check, ARN).
+			// Sorted before rendering, so that rendering notices come in that order too.
 			slices.SortFunc(results[i], func(a, b Finding) int { return strings.Compare(a.Resource.ARN, b.Resource.ARN) })
+			notices[i] = append(notices[i], ev.renderRule(rule, results[i])...)
 		}()
 	}
 	wg.Wait()

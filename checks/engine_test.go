@@ -3,8 +3,10 @@ package checks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -444,5 +446,31 @@ func TestResourcesByARN(t *testing.T) {
 				t.Errorf("statuses = %v, want vault PASS and vault-standby FAIL (deny by ARN)", statuses)
 			}
 		})
+	}
+}
+
+// TestRenderNoticesInFindingOrder: notices about commands that could not be rendered come in the
+// order of the findings, whatever order evaluation produced them in.
+func TestRenderNoticesInFindingOrder(t *testing.T) {
+	src := strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.unrenderable", 1)
+	src = strings.Replace(src, "id: test-versioning", "id: test-unrenderable", 1)
+	src = strings.Replace(src, "--versioning-configuration Status=Enabled", "{{.Vars.missing}}", 1)
+	e := testEngine(t, map[string]string{"test/unrenderable.rego": src})
+	var buckets []checks.Bucket
+	for i := range 40 {
+		buckets = append(buckets, bucket(fmt.Sprintf("b%02d", 39-i), "Suspended"))
+	}
+	r, err := e.Evaluate(context.Background(), snapshot(buckets...), checks.EvalOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arns []string
+	for _, n := range r.Notices {
+		if strings.HasPrefix(n, "test-unrenderable on ") {
+			arns = append(arns, strings.Fields(n)[2])
+		}
+	}
+	if len(arns) != 40 || !slices.IsSorted(arns) {
+		t.Errorf("notices for %d findings, in order %v; want 40, sorted by ARN", len(arns), arns)
 	}
 }
