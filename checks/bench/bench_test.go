@@ -8,13 +8,12 @@ import (
 	"github.com/coffer-audit/coffer/policies"
 )
 
-func benchmarkEvaluate(b *testing.B, n int) {
+func benchmarkEvaluate(b *testing.B, snap *checks.Snapshot) {
 	ctx := context.Background()
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS})
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap := LargeSnapshot(n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var findings int
@@ -28,8 +27,11 @@ func benchmarkEvaluate(b *testing.B, n int) {
 	b.ReportMetric(float64(findings), "findings")
 }
 
-func BenchmarkEvaluate1000Buckets(b *testing.B)  { benchmarkEvaluate(b, 1000) }
-func BenchmarkEvaluate10000Buckets(b *testing.B) { benchmarkEvaluate(b, 10000) }
+func BenchmarkEvaluate1000Buckets(b *testing.B)  { benchmarkEvaluate(b, LargeSnapshot(1000)) }
+func BenchmarkEvaluate10000Buckets(b *testing.B) { benchmarkEvaluate(b, LargeSnapshot(10000)) }
+
+// BenchmarkEvaluate10000VariedBuckets: an account whose buckets differ, drift of every kind.
+func BenchmarkEvaluate10000VariedBuckets(b *testing.B) { benchmarkEvaluate(b, VariedSnapshot(10000)) }
 
 // TestLargeSnapshotEvaluates keeps the generator honest: the drift it plants is found.
 func TestLargeSnapshotEvaluates(t *testing.T) {
@@ -50,5 +52,40 @@ func TestLargeSnapshotEvaluates(t *testing.T) {
 	}
 	if failed["s3-bucket-versioning"] != 10 || failed["s3-bucket-replication"] != 0 || failed["s3-standby-exists"] != 0 {
 		t.Errorf("failures = %v, want 10 versioning failures (every 7th of 70 buckets) and paired, replicated standbys", failed)
+	}
+}
+
+// TestVariedSnapshotVaries keeps the varied generator honest: every bucket check both passes and
+// fails somewhere in it, and a denied read is an ERROR.
+func TestVariedSnapshotVaries(t *testing.T) {
+	ctx := context.Background()
+	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := engine.Evaluate(ctx, VariedSnapshot(600), checks.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]map[checks.Status]bool{}
+	for _, f := range report.Findings {
+		if seen[f.CheckID] == nil {
+			seen[f.CheckID] = map[checks.Status]bool{}
+		}
+		seen[f.CheckID][f.Status] = true
+	}
+	for _, rule := range engine.Rules() {
+		if rule.Service != "s3" || rule.ID == "s3-account-public-access-block" {
+			continue
+		}
+		if !seen[rule.ID][checks.StatusPass] || !seen[rule.ID][checks.StatusFail] {
+			t.Errorf("%s: statuses %v, want both PASS and FAIL", rule.ID, seen[rule.ID])
+		}
+	}
+	if !seen["s3-bucket-tls-only"][checks.StatusError] {
+		t.Error("the denied GetBucketPolicy did not make s3-bucket-tls-only ERROR")
+	}
+	if !seen["kms-key-in-use-healthy"][checks.StatusFail] {
+		t.Error("no kms-key-in-use-healthy failure for the disabled, pending and missing keys")
 	}
 }
