@@ -32,6 +32,7 @@ func (r *Report) ApplyBaseline(base *Report) int {
 	if base == nil {
 		return 0
 	}
+	r.Baselined = true
 	known := make(map[FindingKey]bool, len(base.Findings))
 	for i := range base.Findings {
 		if base.Findings[i].Status == StatusFail {

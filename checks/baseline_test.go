@@ -29,6 +29,9 @@ func TestApplyBaseline(t *testing.T) {
 	if n := cur.ApplyBaseline(base); n != 1 {
 		t.Errorf("ApplyBaseline marked %d findings, want 1", n)
 	}
+	if !cur.Baselined {
+		t.Error("a report compared with a baseline is not Baselined (SARIF would omit baselineState)")
+	}
 	var marked []string
 	for _, f := range cur.Findings {
 		if f.InBaseline {
@@ -59,6 +62,9 @@ func TestApplyBaseline(t *testing.T) {
 	}
 	if n := onlyKnown.ApplyBaseline(nil); n != 0 {
 		t.Errorf("nil baseline marked %d", n)
+	}
+	if fresh := reportOf("123456789012"); fresh.ApplyBaseline(nil) != 0 || fresh.Baselined {
+		t.Error("no baseline made a report Baselined")
 	}
 }
 

@@ -198,6 +198,9 @@ type Report struct {
 	// Notices are things the user should know that are not findings (an expired waiver, a rule
 	// that errored as a whole). Reporters show them; JSON carries them.
 	Notices []string `json:"notices,omitempty"`
+	// Baselined is set when ApplyBaseline compared the findings with a baseline report: every FAIL
+	// is then known (InBaseline) or new, which SARIF states as each result's baselineState.
+	Baselined bool `json:"-"`
 }
 
 // Summarize recomputes Summary from Findings. BySeverity counts FAIL findings.

@@ -34,7 +34,7 @@ type HTML struct {
 var htmlAssets embed.FS
 
 var (
-	htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"dict": dict}).ParseFS(htmlAssets, "html/report.html.tmpl"))
+	htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"dict": dict, "knownNote": func() string { return knownNote }}).ParseFS(htmlAssets, "html/report.html.tmpl"))
 	htmlCSS  = mustAsset("html/report.css")
 	htmlJS   = mustAsset("html/report.js")
 	// htmlCSP allows exactly the embedded style and script (by hash) and nothing else: no fetch,

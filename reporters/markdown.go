@@ -105,6 +105,9 @@ func (m *Markdown) writeFailure(ew *errWriter, f checks.Finding) {
 		html.EscapeString(f.CheckID), html.EscapeString(singleLine(resourceLabel(f.Resource))),
 		html.EscapeString(singleLine(cmp.Or(f.Title, f.Message))))
 	ew.printf("%s\n\n", mdText(f.Message))
+	if f.InBaseline {
+		ew.printf("- %s\n", mdText(knownNote))
+	}
 	ew.printf("- Resource: %s\n", mdCode(cmp.Or(f.Resource.ARN, f.Resource.Name)))
 	if fws := frameworkList(f.Frameworks); fws != "" {
 		ew.printf("- Frameworks: %s\n", mdText(fws))

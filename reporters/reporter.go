@@ -189,6 +189,7 @@ func sortedRules(r *checks.Report) []checks.Rule {
 type counts struct {
 	byStatus map[checks.Status]int
 	bySev    map[checks.Severity]map[checks.Status]int
+	known    int // FAIL findings in the baseline
 }
 
 func countFindings(fs []checks.Finding) counts {
@@ -199,9 +200,18 @@ func countFindings(fs []checks.Finding) counts {
 			c.bySev[f.Severity] = map[checks.Status]int{}
 		}
 		c.bySev[f.Severity][f.Status]++
+		if f.InBaseline {
+			c.known++
+		}
 	}
 	return c
 }
+
+// knownPrefix and knownNote mark a FAIL that the baseline report of `scan --baseline` already had.
+const (
+	knownPrefix = "Known (in the baseline): "
+	knownNote   = "Known: this check also failed on this resource in the baseline report, so it does not fail the gate."
+)
 
 // summaryLine is the one-line verdict shared by the table and Markdown, e.g.
 // "12 failed (2 critical, 5 high, 5 low), 3 errors, 40 passed, 1 waived".
@@ -213,6 +223,9 @@ func summaryLine(c counts) string {
 		if n := c.bySev[sev][checks.StatusFail]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(sev.String())))
 		}
+	}
+	if c.known > 0 {
+		parts = append(parts, fmt.Sprintf("%d known from the baseline", c.known))
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))

@@ -166,7 +166,8 @@ func TestTableColor(t *testing.T) {
 func TestTableContent(t *testing.T) {
 	out := string(render(t, FormatTable, Options{}, goldenReport()))
 	for _, want := range []string{
-		"coffer: 7 failed (2 critical, 2 high, 1 medium, 2 low), 1 error, 4 passed, 1 waived — account 123456789012",
+		"coffer: 7 failed (2 critical, 2 high, 1 medium, 2 low, 1 known from the baseline), 1 error, 4 passed, 1 waived — account 123456789012",
+		"Known (in the baseline): User alice+ops@example.com",
 		"Waived: Legacy uploader <v2> needs ACLs & 'cutover'",
 		"[1] iam-root-mfa on 123456789012: Sign in as root and assign an MFA device. (fix: manual)",
 		"! Waiver for s3-bucket-versioning on team-old-* expired",

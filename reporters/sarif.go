@@ -338,6 +338,10 @@ func sarifResult(r *checks.Report, f checks.Finding, rule checks.Rule, ruleIndex
 		WithMessage(sarif.NewTextMessage(msg.String())).
 		WithLocations([]*sarif.Location{loc}).
 		WithPartialFingerprints(map[string]string{FingerprintKey: Fingerprint(f.CheckID, f.Resource.ARN)})
+	if r.Baselined {
+		// Results are FAIL findings only, so each one is either in the baseline or new.
+		res.WithBaselineState(map[bool]string{true: "unchanged", false: "new"}[f.InBaseline])
+	}
 	return res
 }
 

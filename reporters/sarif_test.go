@@ -440,3 +440,41 @@ func runMultitool(t *testing.T, bin, in string, content []byte) []string {
 	}
 	return errs
 }
+
+// TestSARIFBaselineState: after `scan --baseline` every result says whether it is new or was in the
+// baseline; without a baseline no result claims either.
+func TestSARIFBaselineState(t *testing.T) {
+	states := func(r *checks.Report) map[string]string {
+		var doc struct {
+			Runs []struct {
+				Results []struct {
+					RuleID        string  `json:"ruleId"`
+					BaselineState *string `json:"baselineState"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal(render(t, FormatSARIF, Options{}, r), &doc); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, res := range doc.Runs[0].Results {
+			state := "(absent)"
+			if res.BaselineState != nil {
+				state = *res.BaselineState
+			}
+			out[res.RuleID+" "+state] = state
+		}
+		return out
+	}
+	baselined := states(goldenReport())
+	if _, ok := baselined["iam-user-mfa unchanged"]; !ok || baselined["iam-root-mfa new"] != "new" || len(baselined) != 7 {
+		t.Errorf("baselined states = %v, want iam-user-mfa unchanged and every other result new", baselined)
+	}
+	plain := goldenReport()
+	plain.Baselined = false
+	for key, state := range states(plain) {
+		if state != "(absent)" {
+			t.Errorf("%s: baselineState without a baseline", key)
+		}
+	}
+}

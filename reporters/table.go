@@ -116,6 +116,9 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 			if f.Status == checks.StatusWaived {
 				msg = "Waived: " + waiverText(f.Waiver) + ". " + msg
 			}
+			if f.InBaseline {
+				msg = knownPrefix + msg
+			}
 			if err := tb.Append(no, paint(statusColor[f.Status], string(f.Status)), f.CheckID,
 				singleLine(resourceLabel(f.Resource)), singleLine(msg)); err != nil {
 				return fmt.Errorf("render table: %w", err)
