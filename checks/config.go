@@ -59,10 +59,13 @@ type Params struct {
 
 // FixConfig holds values --fix and the printed commands need but cannot discover.
 type FixConfig struct {
-	KMSKey     string        `yaml:"kms_key"`
-	LogBucket  string        `yaml:"log_bucket"`
-	ObjectLock ObjectLockFix `yaml:"object_lock"`
-	Trail      TrailFix      `yaml:"trail"`
+	KMSKey string `yaml:"kms_key"`
+	// KMSKeys are keys by region: a KMS key serves only its own region, and a bucket or trail
+	// must be encrypted with a key of its region.
+	KMSKeys    map[string]string `yaml:"kms_keys"`
+	LogBucket  string            `yaml:"log_bucket"`
+	ObjectLock ObjectLockFix     `yaml:"object_lock"`
+	Trail      TrailFix          `yaml:"trail"`
 }
 
 // ObjectLockFix is the default retention --fix applies (always GOVERNANCE mode).
@@ -207,6 +210,17 @@ func (c *Config) validate(root *yaml.Node) error {
 			return fail(fmt.Sprintf("params.archive_classes: unknown storage class %q", sc), "params", "archive_classes")
 		}
 	}
+	for region, key := range c.Fix.KMSKeys {
+		if !regionRE.MatchString(region) {
+			return fail(fmt.Sprintf("fix.kms_keys: %q is not a region name (like eu-west-1)", region), "fix", "kms_keys", region)
+		}
+		if strings.TrimSpace(key) == "" {
+			return fail(fmt.Sprintf("fix.kms_keys.%s is empty", region), "fix", "kms_keys", region)
+		}
+		if r := regionOfKeyARN(key); r != "" && r != region {
+			return fail(fmt.Sprintf("fix.kms_keys.%s is a key in %s: a key serves only its own region", region, r), "fix", "kms_keys", region)
+		}
+	}
 	if d := c.Fix.ObjectLock.Days; d < 0 {
 		return fail("fix.object_lock.days must not be negative", "fix", "object_lock", "days")
 	}
@@ -239,6 +253,18 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
+// regionOfKeyARN is the region of a key or alias ARN, "" for a key id or alias name (those are
+// looked up in the region they are used in).
+func regionOfKeyARN(ref string) string {
+	parts := strings.SplitN(ref, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[3]
 }
 
 var validRoles = map[string]bool{"primary": true, "standby": true, "trail-logs": true, "access-logs": true, "ignore": true}
@@ -311,6 +337,7 @@ func lineOf(root *yaml.Node, keys ...string) int {
 // FixSettings are the values remediation templates use for things coffer cannot discover, with
 // obvious placeholders where coffer.yaml does not say.
 type FixSettings struct {
+	// KMSKey is the key for the resource at hand (see ForRegion); fix.kms_key until then.
 	KMSKey         string
 	LogBucket      string
 	ObjectLockDays int
@@ -319,6 +346,36 @@ type FixSettings struct {
 	// KMSKeyConfigured and LogBucketConfigured tell the fixer whether the values are real.
 	KMSKeyConfigured    bool
 	LogBucketConfigured bool
+
+	defaultKey string            // fix.kms_key
+	regionKeys map[string]string // fix.kms_keys
+}
+
+const kmsKeyPlaceholder = "<KMS_KEY_ARN>"
+
+// ForRegion returns the settings for a resource in region: the key of fix.kms_keys for that
+// region, else fix.kms_key unless it is the ARN of a key in another region (AWS would refuse it),
+// else the placeholder.
+func (s FixSettings) ForRegion(region string) FixSettings {
+	key, ok := s.regionKeys[region]
+	if !ok && s.defaultKey != "" {
+		if r := regionOfKeyARN(s.defaultKey); r == "" || r == region || region == "" {
+			key, ok = s.defaultKey, true
+		}
+	}
+	s.KMSKey, s.KMSKeyConfigured = key, ok
+	if !ok {
+		s.KMSKey = kmsKeyPlaceholder
+	}
+	return s
+}
+
+// KMSKeySource names where the key of ForRegion came from, for messages.
+func (s FixSettings) KMSKeySource(region string) string {
+	if _, ok := s.regionKeys[region]; ok {
+		return "fix.kms_keys." + region
+	}
+	return "fix.kms_key"
 }
 
 // FixSettings returns the fix values with placeholders filled in.
@@ -327,9 +384,10 @@ func (c *Config) FixSettings() FixSettings {
 		KMSKey: c.Fix.KMSKey, LogBucket: c.Fix.LogBucket, ObjectLockDays: c.Fix.ObjectLock.Days,
 		TrailName: c.Fix.Trail.Name, TrailBucket: c.Fix.Trail.Bucket,
 		KMSKeyConfigured: c.Fix.KMSKey != "", LogBucketConfigured: c.Fix.LogBucket != "",
+		defaultKey: c.Fix.KMSKey, regionKeys: c.Fix.KMSKeys,
 	}
 	if s.KMSKey == "" {
-		s.KMSKey = "<KMS_KEY_ARN>"
+		s.KMSKey = kmsKeyPlaceholder
 	}
 	if s.LogBucket == "" {
 		s.LogBucket = "<LOG_BUCKET>"

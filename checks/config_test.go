@@ -24,6 +24,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"waiver bad date", "waivers:\n  - {check: x, resource: b, reason: r, expires: 31/12/2026}\n", 2, "not a date"},
 		{"bad glob", "buckets:\n  primary: [\"vault-[\"]\n", 2, "bad pattern"},
 		{"not yaml", "buckets: [\n", 1, "did not find expected node"},
+		{"kms_keys: not a region", "fix:\n  kms_keys:\n    europe: alias/backup\n", 3, `"europe" is not a region name`},
+		{"kms_keys: key of another region", "fix:\n  kms_keys:\n    eu-west-1: arn:aws:kms:us-east-1:123456789012:key/k\n", 3, "is a key in us-east-1"},
+		{"kms_keys: empty", "fix:\n  kms_keys:\n    eu-west-1: \"\"\n", 3, "fix.kms_keys.eu-west-1 is empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +97,37 @@ func TestSampleConfigParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the documented example must parse: %v", err)
 	}
-	if cfg.Account.ExpectedID != "123456789012" || len(cfg.Waivers) != 1 || cfg.Buckets.Pairs["vault-primary"] != "vault-standby" {
+	if cfg.Account.ExpectedID != "123456789012" || len(cfg.Waivers) != 1 || cfg.Buckets.Pairs["vault-primary"] != "vault-standby" ||
+		cfg.Fix.KMSKeys["us-east-1"] != "alias/backup-standby" {
 		t.Errorf("unexpected sample config: %+v", cfg)
+	}
+}
+
+// TestFixSettingsForRegion: a KMS key serves only its region, so each resource gets the key of
+// fix.kms_keys for its region, else fix.kms_key unless that is the ARN of a key elsewhere.
+func TestFixSettingsForRegion(t *testing.T) {
+	const usKey, euKey = "arn:aws:kms:us-east-1:123456789012:key/us", "arn:aws:kms:eu-west-1:123456789012:key/eu"
+	tests := []struct {
+		name, defaultKey string
+		keys             map[string]string
+		region, want     string
+	}{
+		{"nothing configured", "", nil, "eu-west-1", "<KMS_KEY_ARN>"},
+		{"default ARN in its region", usKey, nil, "us-east-1", usKey},
+		{"default ARN elsewhere", usKey, nil, "eu-west-1", "<KMS_KEY_ARN>"},
+		{"alias name serves every region", "alias/backup", nil, "eu-west-1", "alias/backup"},
+		{"region key first", usKey, map[string]string{"eu-west-1": euKey}, "eu-west-1", euKey},
+		{"default for the other regions", "alias/backup", map[string]string{"eu-west-1": euKey}, "us-east-1", "alias/backup"},
+		{"only region keys", "", map[string]string{"eu-west-1": euKey}, "ap-south-1", "<KMS_KEY_ARN>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := checks.DefaultConfig()
+			cfg.Fix.KMSKey, cfg.Fix.KMSKeys = tc.defaultKey, tc.keys
+			got := cfg.FixSettings().ForRegion(tc.region)
+			if got.KMSKey != tc.want || got.KMSKeyConfigured != (tc.want != "<KMS_KEY_ARN>") {
+				t.Errorf("ForRegion(%s) = %q (configured %v), want %q", tc.region, got.KMSKey, got.KMSKeyConfigured, tc.want)
+			}
+		})
 	}
 }

@@ -787,7 +787,7 @@ func (ev *evaluation) render(templates []*template.Template, f *Finding) ([]stri
 		AccountID: ev.snap.Account.ID, Partition: nameOr(ev.snap.Account.Partition, "aws"), Resource: f.Resource,
 		Bucket: ev.index.buckets[f.Resource.ARN], Role: ev.index.roles[f.Resource.ARN], User: ev.index.users[f.Resource.ARN],
 		Key: ev.index.keys[f.Resource.ARN], Trail: ev.index.trails[f.Resource.ARN],
-		Snapshot: ev.snap, Params: ev.params, Fix: ev.fix, Vars: f.Vars,
+		Snapshot: ev.snap, Params: ev.params, Fix: ev.fix.ForRegion(f.Resource.Region), Vars: f.Vars,
 	}
 	if data.Vars == nil {
 		data.Vars = map[string]any{}

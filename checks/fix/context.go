@@ -116,21 +116,27 @@ func (pc *planContext) bucket(f *checks.Finding) *checks.Bucket {
 	return pc.buckets[f.Resource.Name]
 }
 
-// configuredKey resolves fix.kms_key for a resource in region: the key, or why it cannot be used.
+// configuredKey resolves the configured key (fix.kms_keys.<region>, else fix.kms_key) for a
+// resource in region: the key, or why it cannot be used.
 func (pc *planContext) configuredKey(region, what string) (*checks.Key, string) {
-	if !pc.fix.KMSKeyConfigured {
-		return nil, "set fix.kms_key in coffer.yaml to a customer-managed key for --fix to use"
+	fix := pc.fix.ForRegion(region)
+	if !fix.KMSKeyConfigured {
+		if pc.fix.KMSKeyConfigured {
+			return nil, fmt.Sprintf("fix.kms_key %s is a key of another region than %s, where %s is (a key serves only its own region): set fix.kms_keys.%s in coffer.yaml", pc.fix.KMSKey, region, what, region)
+		}
+		return nil, fmt.Sprintf("set fix.kms_keys.%s (or fix.kms_key) in coffer.yaml to a customer-managed key for --fix to use", region)
 	}
-	k := pc.keys.find(pc.fix.KMSKey, region)
+	source := fix.KMSKeySource(region)
+	k := pc.keys.find(fix.KMSKey, region)
 	switch {
 	case k == nil:
-		return nil, fmt.Sprintf("fix.kms_key %s is not a KMS key coffer can see in %s, where %s is (keys must be in the same region)", pc.fix.KMSKey, region, what)
+		return nil, fmt.Sprintf("%s %s is not a KMS key coffer can see in %s, where %s is (keys must be in the same region)", source, fix.KMSKey, region, what)
 	case k.Region != region:
-		return nil, fmt.Sprintf("fix.kms_key %s is in %s but %s is in %s (keys must be in the same region)", pc.fix.KMSKey, k.Region, what, region)
+		return nil, fmt.Sprintf("%s %s is in %s but %s is in %s (keys must be in the same region)", source, fix.KMSKey, k.Region, what, region)
 	case k.Manager != "" && k.Manager != "CUSTOMER":
-		return nil, fmt.Sprintf("fix.kms_key %s is an AWS managed key; a customer-managed key is required", pc.fix.KMSKey)
+		return nil, fmt.Sprintf("%s %s is an AWS managed key; a customer-managed key is required", source, fix.KMSKey)
 	case k.State == "PendingDeletion" || k.State == "PendingReplicaDeletion":
-		return nil, fmt.Sprintf("fix.kms_key %s is pending deletion", pc.fix.KMSKey)
+		return nil, fmt.Sprintf("%s %s is pending deletion", source, fix.KMSKey)
 	}
 	return k, ""
 }

@@ -158,6 +158,9 @@ func NewPlan(report *checks.Report, snap *checks.Snapshot, cfg *checks.Config, i
 			reason := "manual fix"
 			if rule, ok := report.RuleByID(f.CheckID); ok && rule.Remediation.Fix != checks.FixManual {
 				reason = "needs a value coffer.yaml does not give (see the placeholder in the commands)"
+				if settings := placeholderSettings(f.Remediation.Commands, f.Resource.Region); len(settings) > 0 {
+					reason = "needs a value coffer.yaml does not give: set " + strings.Join(settings, " and ")
+				}
 			}
 			notFixed(reason, f.Remediation.Commands)
 			continue
@@ -408,4 +411,21 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// placeholderSettings names the coffer.yaml settings that fill the placeholders of commands for a
+// resource in region.
+func placeholderSettings(commands []string, region string) []string {
+	all := strings.Join(commands, "\n")
+	var out []string
+	for _, p := range []struct{ placeholder, setting string }{
+		{"<KMS_KEY_ARN>", "fix.kms_keys." + region + " (or fix.kms_key)"},
+		{"<LOG_BUCKET>", "fix.log_bucket"},
+		{"<TRAIL_LOG_BUCKET>", "fix.trail.bucket"},
+	} {
+		if strings.Contains(all, p.placeholder) {
+			out = append(out, p.setting)
+		}
+	}
+	return out
 }

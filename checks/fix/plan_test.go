@@ -220,3 +220,66 @@ func TestPlanSparesTheCaller(t *testing.T) {
 		t.Error("another user's AmazonS3FullAccess is not detached")
 	}
 }
+
+// TestPlanUsesTheKeyOfEachRegion: fix.kms_keys gives each region its key; fix.kms_key serves
+// the other regions unless it is the ARN of a key elsewhere, which AWS would refuse: then the
+// change is not made and the printed command keeps a placeholder instead of the wrong key.
+func TestPlanUsesTheKeyOfEachRegion(t *testing.T) {
+	tests := []struct {
+		name       string
+		keys       map[string]string
+		trailKey   string // the key the trail change uses, "" when the trail is not fixed
+		trailWhy   string
+		standbyKey string
+	}{
+		{"one key for its region only", nil, "", "set fix.kms_keys.eu-west-1", keyGood},
+		{"a key per region", map[string]string{"eu-west-1": keyEU}, keyEU, "", keyGood},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := checks.DefaultConfig()
+			cfg.Fix.KMSKey = keyGood
+			cfg.Fix.KMSKeys = tc.keys
+			snap := planSnapshot()
+			report, err := builtIn(t).Evaluate(context.Background(), snap, checks.EvalOptions{Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := fix.NewPlan(report, snap, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var trail, standby *fix.Change
+			for _, c := range plan.Changes {
+				switch {
+				case c.CheckID == "cloudtrail-kms-encryption":
+					trail = c
+				case c.CheckID == "s3-bucket-kms-cmk" && c.Resource.Name == "standby-b":
+					standby = c
+				}
+			}
+			if standby == nil || !strings.Contains(standby.Description, tc.standbyKey) {
+				t.Errorf("standby-b (us-east-1) change %+v, want key %s", standby, tc.standbyKey)
+			}
+			if tc.trailKey != "" {
+				if trail == nil || !strings.Contains(trail.Description, tc.trailKey) || !strings.Contains(strings.Join(trail.Commands, " "), tc.trailKey) {
+					t.Errorf("eu-west-1 trail change %+v, want key %s", trail, tc.trailKey)
+				}
+				return
+			}
+			if trail != nil {
+				t.Fatalf("the eu-west-1 trail was planned with %s", trail.Description)
+			}
+			for _, nf := range plan.NotFixed {
+				if nf.CheckID == "cloudtrail-kms-encryption" {
+					cmds := strings.Join(nf.Commands, " ")
+					if !strings.Contains(nf.Reason, tc.trailWhy) || strings.Contains(cmds, keyGood) || !strings.Contains(cmds, "<KMS_KEY_ARN>") {
+						t.Errorf("not fixed: %q, commands %q; want the reason %q and a placeholder, not the us-east-1 key", nf.Reason, cmds, tc.trailWhy)
+					}
+					return
+				}
+			}
+			t.Error("the eu-west-1 trail is neither planned nor listed as not fixed")
+		})
+	}
+}
