@@ -79,12 +79,10 @@ encryption_algorithms := {"AES256", "aws:kms", "aws:kms:dsse"}
 
 kms_algorithms := {"aws:kms", "aws:kms:dsse"}
 
-# kms_rules(b) are the bucket's default-encryption rules that use KMS (SSE-KMS or DSSE-KMS).
-kms_rules(b) := encryption_kms_rules(b.encryption)
-
-# encryption_kms_rules(encryption) are the KMS rules of a default-encryption configuration. Helpers
-# that take a configuration rather than the bucket are evaluated once per distinct configuration:
-# OPA caches function results by argument, and the engine shares equal input values.
+# encryption_kms_rules(encryption) are the rules of a default-encryption configuration that use KMS
+# (SSE-KMS or DSSE-KMS). Helpers that take a configuration rather than the bucket are evaluated once
+# per distinct configuration: OPA caches function results by argument, and the engine shares equal
+# input values.
 encryption_kms_rules(encryption) := [r |
 	is_object(encryption)
 	some r in object.get(encryption, "rules", [])
