@@ -545,7 +545,7 @@ type denyEntry struct {
 
 // run evaluates one rule.
 func (ev *evaluation) run(ctx context.Context, rule *loadedRule) ([]Finding, []string) {
-	rs, err := rule.query.Eval(ctx, rego.EvalParsedInput(ev.input))
+	rs, err := rule.query.Eval(ctx, rego.EvalParsedInput(ev.input), rego.EvalGenerateJSON(astResult))
 	if err == nil && len(rs) == 0 {
 		err = errors.New("the query had no result (resources or deny undefined)")
 	}
@@ -829,42 +829,52 @@ func hasPlaceholder(cmds []string) bool {
 	return false
 }
 
-// decodeResources reads the `resources` set. Rego results arrive as []any of map[string]any (or of
-// ARN strings); decoding them directly instead of through JSON halves the Go-side cost on large
-// accounts.
+// astResult keeps query results as OPA values: they are decoded straight into findings, and only
+// the evidence and vars of failures become Go values. (Converting every result to Go maps first
+// copied each check's whole result once more, at the time of the evaluation's peak memory.)
+func astResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
+
+// decodeResources reads the `resources` set.
 func (ev *evaluation) decodeResources(v any) ([]Resource, error) {
-	items, ok := v.([]any)
+	set, ok := v.(ast.Set)
 	if !ok {
-		return nil, fmt.Errorf("resources is %T, want a set", v)
+		return nil, fmt.Errorf("resources is %s, want a set", typeName(v))
 	}
-	out := make([]Resource, 0, len(items))
-	for _, item := range items {
-		r, err := ev.decodeResource(item)
-		if err != nil {
-			return nil, err
-		}
+	out := make([]Resource, 0, set.Len())
+	err := set.Iter(func(item *ast.Term) error {
+		r, err := ev.decodeResource(item.Value)
 		out = append(out, r)
-	}
-	return out, nil
+		return err
+	})
+	return out, err
 }
 
 // decodeResource reads a resource object, or the ARN of a resource in the snapshot, which the
 // index completes: on large accounts the bucket checks name their thousands of resources by ARN,
 // so Rego neither builds nor converts an object per bucket per check.
-func (ev *evaluation) decodeResource(v any) (Resource, error) {
-	if arn, ok := v.(string); ok {
-		return ev.resourceByARN(arn)
+func (ev *evaluation) decodeResource(v ast.Value) (Resource, error) {
+	if arn, ok := v.(ast.String); ok {
+		return ev.resourceByARN(string(arn))
 	}
-	m, ok := v.(map[string]any)
+	obj, ok := v.(ast.Object)
 	if !ok {
 		return Resource{}, fmt.Errorf("resource %v is neither an object nor an ARN", v)
 	}
-	str := func(k string) string { s, _ := m[k].(string); return s }
-	r := Resource{ARN: str("arn"), Type: str("type"), Name: str("name"), Region: str("region"), Role: str("role")}
+	r := Resource{ARN: stringField(obj, "arn"), Type: stringField(obj, "type"), Name: stringField(obj, "name"), Region: stringField(obj, "region"), Role: stringField(obj, "role")}
 	if r.ARN == "" {
 		return Resource{}, fmt.Errorf("resource %v has no arn", v)
 	}
 	return r, nil
+}
+
+// stringField is obj[key] when it is a string, else "".
+func stringField(obj ast.Object, key string) string {
+	if t := obj.Get(ast.InternedTerm(key)); t != nil {
+		if s, ok := t.Value.(ast.String); ok {
+			return string(s)
+		}
+	}
+	return ""
 }
 
 func (ev *evaluation) resourceByARN(arn string) (Resource, error) {
@@ -889,31 +899,69 @@ func (ev *evaluation) resourceByARN(arn string) (Resource, error) {
 	return Resource{}, fmt.Errorf("resource %q is not the ARN of a bucket, key, trail, user or role in the snapshot; give a resource object", arn)
 }
 
+// decodeDenies reads the `deny` (or `notes`) set.
 func (ev *evaluation) decodeDenies(v any) ([]denyEntry, error) {
-	items, ok := v.([]any)
+	set, ok := v.(ast.Set)
 	if !ok {
-		return nil, fmt.Errorf("deny is %T, want a set", v)
+		return nil, fmt.Errorf("deny is %s, want a set", typeName(v))
 	}
-	out := make([]denyEntry, 0, len(items))
-	for _, item := range items {
-		m, ok := item.(map[string]any)
+	out := make([]denyEntry, 0, set.Len())
+	err := set.Iter(func(item *ast.Term) error {
+		obj, ok := item.Value.(ast.Object)
 		if !ok {
-			return nil, fmt.Errorf("deny entry %v is not an object", item)
+			return fmt.Errorf("deny entry %v is not an object", item)
 		}
-		res, err := ev.decodeResource(m["resource"])
+		resource := obj.Get(ast.InternedTerm("resource"))
+		if resource == nil {
+			return fmt.Errorf("deny entry %v has no resource", item)
+		}
+		res, err := ev.decodeResource(resource.Value)
 		if err != nil {
-			return nil, fmt.Errorf("deny entry %v: %w", item, err)
+			return fmt.Errorf("deny entry %v: %w", item, err)
 		}
-		d := denyEntry{Resource: res}
-		d.Msg, _ = m["msg"].(string)
-		if e, ok := m["evidence"].(map[string]any); ok {
-			path, _ := e["path"].(string)
-			d.Evidence = &Evidence{Path: path, Value: jsonValue(e["value"])}
+		d := denyEntry{Resource: res, Msg: stringField(obj, "msg")}
+		if e, ok := valueField(obj, "evidence").(ast.Object); ok {
+			value, err := goValue(valueField(e, "value"))
+			if err != nil {
+				return fmt.Errorf("deny entry %v: evidence: %w", item, err)
+			}
+			d.Evidence = &Evidence{Path: stringField(e, "path"), Value: jsonValue(value)}
 		}
-		d.Vars, _ = m["vars"].(map[string]any)
+		if vars, ok := valueField(obj, "vars").(ast.Object); ok {
+			converted, err := goValue(vars)
+			if err != nil {
+				return fmt.Errorf("deny entry %v: vars: %w", item, err)
+			}
+			d.Vars, _ = converted.(map[string]any)
+		}
 		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// valueField is obj[key], nil when absent.
+func valueField(obj ast.Object, key string) ast.Value {
+	if t := obj.Get(ast.InternedTerm(key)); t != nil {
+		return t.Value
 	}
-	return out, nil
+	return nil
+}
+
+// goValue converts an OPA value to Go as query results are (sets sorted); nil stays nil.
+func goValue(v ast.Value) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return ast.JSONWithOpt(v, ast.JSONOpt{SortSets: true})
+}
+
+// typeName names what a check returned instead of a set.
+func typeName(v any) string {
+	if v, ok := v.(ast.Value); ok {
+		return ast.ValueName(v)
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // jsonValue turns OPA's json.Number into a plain number so evidence marshals as JSON numbers.

@@ -474,3 +474,37 @@ func TestRenderNoticesInFindingOrder(t *testing.T) {
 		t.Errorf("notices for %d findings, in order %v; want 40, sorted by ARN", len(arns), arns)
 	}
 }
+
+// TestMalformedCheckOutputIsError: a check whose resources or deny entries are not what the
+// contract says is ERROR with the reason, never a silent PASS, and the other checks still run.
+func TestMalformedCheckOutputIsError(t *testing.T) {
+	tests := []struct{ name, resources, deny, want string }{
+		{"resources not a set", `resources := ["arn:aws:s3:::b1"]`, `deny := set()`, "resources is array, want a set"},
+		{"resource without arn", `resources := {{"name": "b1"}}`, `deny := set()`, "has no arn"},
+		{"resource neither object nor ARN", `resources := {7}`, `deny := set()`, "neither an object nor an ARN"},
+		{"deny entry not an object", `resources := set()`, `deny := {"b1 is bad"}`, "is not an object"},
+		{"deny entry without resource", `resources := set()`, `deny := {{"msg": "bad"}}`, "has no resource"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.malformed", 1)
+			src = strings.Replace(src, "id: test-versioning", "id: test-malformed", 1)
+			src = src[:strings.Index(src, "resources contains")] + tc.resources + "\n\n" + tc.deny + "\n"
+			e := testEngine(t, map[string]string{"test/malformed.rego": src})
+			r, err := e.Evaluate(context.Background(), snapshot(bucket("b1", "Suspended")), checks.EvalOptions{Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, f := range r.Findings {
+				got[f.CheckID] = string(f.Status) + " " + f.Message
+			}
+			if m := got["test-malformed"]; !strings.HasPrefix(m, "ERROR ") || !strings.Contains(m, tc.want) {
+				t.Errorf("test-malformed: %q, want ERROR saying %q", m, tc.want)
+			}
+			if !strings.HasPrefix(got["test-versioning"], "FAIL ") {
+				t.Errorf("the other checks must still run: test-versioning %q", got["test-versioning"])
+			}
+		})
+	}
+}
