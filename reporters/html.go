@@ -246,7 +246,7 @@ var htmlFrameworkShort = map[string]string{
 var htmlFrameworkOrder = []string{checks.FrameworkCIS, checks.FrameworkFSBP, checks.FrameworkWorkshop}
 
 func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
-	fs := sortedFindings(r)
+	fs := slices.Clone(sortedFindings(r)) // sorted again below, worst first
 	rules := sortedRules(r)
 	ruleByID := make(map[string]checks.Rule, len(rules))
 	for _, rule := range rules {

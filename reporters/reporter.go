@@ -148,9 +148,14 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // errNilReport is returned by every reporter given a nil report.
 var errNilReport = errors.New("nil report")
 
-// sortedFindings returns a copy of the findings sorted by (check_id, resource ARN, status), the
-// order of DESIGN §6. The report is not touched.
+// sortedFindings returns the findings sorted by (check_id, resource ARN, status), the order of
+// DESIGN §6: the report's own slice when it is sorted already, as the engine's are (a large
+// account's 130k findings, 33 MB, are then not copied), else a sorted copy. Callers must not
+// modify it.
 func sortedFindings(r *checks.Report) []checks.Finding {
+	if slices.IsSortedFunc(r.Findings, compareFindings) {
+		return r.Findings
+	}
 	fs := slices.Clone(r.Findings)
 	slices.SortStableFunc(fs, compareFindings)
 	return fs
