@@ -58,6 +58,11 @@ type Change struct {
 	needsKey     string // ARN of a KMS key this change makes a bucket or trail use
 	ownCommands  bool   // Commands describe this change better than the finding's commands
 	apply        applyFunc
+	// rewrites names the whole configuration the change rewrites ("lifecycle"), and after computes
+	// its After from the configuration before it, so that a change that follows another one to the
+	// same configuration shows the state that one leaves (see chain).
+	rewrites string
+	after    func(before any) (any, error)
 }
 
 // NotFixed is a failing finding --fix leaves alone, with why and the commands to run by hand.
@@ -207,6 +212,7 @@ func NewPlan(report *checks.Report, snap *checks.Snapshot, cfg *checks.Config, i
 	}
 	plan.supersede()
 	plan.order()
+	plan.chain()
 	plan.link(pc)
 	sort.SliceStable(plan.NotFixed, func(i, j int) bool {
 		a, b := plan.NotFixed[i], plan.NotFixed[j]
@@ -285,6 +291,25 @@ func (p *Plan) order() {
 	})
 	for i, c := range p.Changes {
 		c.N = i + 1
+	}
+}
+
+// chain makes the Before of a change that rewrites the configuration an earlier change of the plan
+// rewrites too (a bucket's archive and hygiene lifecycle rules) the After of that change, as it
+// will be when the change runs: each change then shows what it adds to the other.
+func (p *Plan) chain() {
+	last := map[[2]string]*Change{}
+	for _, c := range p.Changes {
+		if c.rewrites == "" || c.after == nil {
+			continue
+		}
+		key := [2]string{c.Target, c.rewrites}
+		if prev := last[key]; prev != nil {
+			if after, err := c.after(prev.After); err == nil {
+				c.Before, c.After = prev.After, after
+			}
+		}
+		last[key] = c
 	}
 }
 

@@ -2,6 +2,8 @@ package fix_test
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -281,5 +283,36 @@ func TestPlanUsesTheKeyOfEachRegion(t *testing.T) {
 			}
 			t.Error("the eu-west-1 trail is neither planned nor listed as not fixed")
 		})
+	}
+}
+
+// TestPlanChainsLifecycleChanges: two changes that rewrite one bucket's lifecycle run one after the
+// other, so the second starts from what the first leaves, and the plan shows it.
+func TestPlanChainsLifecycleChanges(t *testing.T) {
+	plan, err := planFor(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lifecycle []*fix.Change
+	for _, c := range plan.Changes {
+		if c.Resource.Name == "primary-c" && strings.HasPrefix(c.CheckID, "s3-bucket-lifecycle-") {
+			lifecycle = append(lifecycle, c)
+		}
+	}
+	if len(lifecycle) != 2 {
+		t.Fatalf("%d lifecycle changes for primary-c, want archive and hygiene", len(lifecycle))
+	}
+	first, second := lifecycle[0], lifecycle[1]
+	if !reflect.DeepEqual(second.Before, first.After) {
+		t.Errorf("the second change starts from %v, want the first one's result %v", second.Before, first.After)
+	}
+	after, _ := json.Marshal(second.After)
+	for _, id := range []string{checks.ArchiveRuleID, checks.HygieneRuleID} {
+		if !strings.Contains(string(after), `"ID":"`+id+`"`) {
+			t.Errorf("after both changes the lifecycle lacks rule %s: %s", id, after)
+		}
+	}
+	if first.Before != nil && reflect.DeepEqual(first.Before, first.After) {
+		t.Error("the first change changes nothing")
 	}
 }

@@ -639,6 +639,15 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 		Description: lf.description,
 		Before:      before, After: parseJSON(after),
 		APICalls: []string{"s3:PutBucketLifecycleConfiguration"},
+		rewrites: "lifecycle",
+		after: func(prev any) (any, error) {
+			rules, err := lifecycleRulesOf(prev)
+			if err != nil {
+				return nil, err
+			}
+			merged, err := lf.merge(rules)
+			return parseJSON(merged), err
+		},
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {
 			api := cl.S3(region)
 			ex := &execution{}
@@ -682,6 +691,24 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 			return ex, nil
 		},
 	}, ""
+}
+
+// lifecycleRulesOf reads back a lifecycle configuration in the S3 API's JSON form (a change's
+// Before or After).
+func lifecycleRulesOf(v any) ([]checks.LifecycleRule, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct{ Rules []s3types.LifecycleRule }
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("read lifecycle configuration: %w", err)
+	}
+	rules := make([]checks.LifecycleRule, 0, len(cfg.Rules))
+	for _, r := range cfg.Rules {
+		rules = append(rules, collect.LifecycleRule(r))
+	}
+	return rules, nil
 }
 
 // effective: an Enabled rule over the whole bucket.
