@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"sort"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -27,24 +26,15 @@ var _ cloudTrailAPI = (*cloudtrail.Client)(nil)
 // trail whose home region was not collected is still seen; trails are then de-duplicated by ARN
 // and their status and selectors are read from their home region (where AWS answers for them).
 func (c *collector) collectCloudTrail(ctx context.Context, regions []string) checks.CloudTrail {
-	perRegion := make([][]types.Trail, len(regions))
-	var wg sync.WaitGroup
-	c.prog.add(len(regions))
-	for i, region := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.prog.step()
-			var api cloudTrailAPI = c.cloudTrailFor(region)
-			out, err := api.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
-			if err != nil {
-				c.fail(ctx, "cloudtrail", "DescribeTrails", "", region, err)
-				return
-			}
-			perRegion[i] = out.TrailList
-		}()
-	}
-	wg.Wait()
+	perRegion := inEachRegion(c, regions, func(region string) []types.Trail {
+		var api cloudTrailAPI = c.cloudTrailFor(region)
+		out, err := api.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+		if err != nil {
+			c.fail(ctx, "cloudtrail", "DescribeTrails", "", region, err)
+			return nil
+		}
+		return out.TrailList
+	})
 
 	seen := map[string]bool{}
 	var unique []types.Trail

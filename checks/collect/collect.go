@@ -344,3 +344,19 @@ func (c *collector) regions(ctx context.Context) ([]string, error) {
 	}
 	return checks.SortedKeys(set), nil
 }
+
+// inEachRegion runs read for every region concurrently, each one a progress step, and returns the
+// results in the order of regions.
+func inEachRegion[T any](c *collector, regions []string, read func(region string) T) []T {
+	out := make([]T, len(regions))
+	var wg sync.WaitGroup
+	c.prog.add(len(regions))
+	for i, region := range regions {
+		wg.Go(func() {
+			defer c.prog.step()
+			out[i] = read(region)
+		})
+	}
+	wg.Wait()
+	return out
+}

@@ -204,18 +204,29 @@ func homeRegion(cfg aws.Config, opts Options) string {
 	return DefaultRegion
 }
 
+// clientOptions sets what every client shares, through the addresses of its fields (each SDK has
+// its own Options type): the region (for IAM and STS, region is "" and the config's region, or
+// DefaultRegion, is used), the custom endpoint, the retryer and the test and debug hooks.
+func clientOptions(cfg aws.Config, opts Options, region string, oRegion *string, baseEndpoint **string, retryer *aws.Retryer, api *[]func(*middleware.Stack) error) {
+	switch {
+	case region != "":
+		*oRegion = region
+	case *oRegion == "":
+		*oRegion = DefaultRegion
+	}
+	if ep := opts.endpoint(); ep != "" {
+		*baseEndpoint = aws.String(ep)
+	}
+	*retryer = clientRetryer(cfg)
+	*api = append(*api, apiOptions(opts)...)
+}
+
 // NewS3 returns an S3 client for region. With a custom endpoint it uses path-style addressing,
 // since emulators do not serve bucket subdomains.
 func NewS3(cfg aws.Config, region string, opts Options) *s3.Client {
-	ep := opts.endpoint()
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.Region = region
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-			o.UsePathStyle = true
-		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
+		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
+		o.UsePathStyle = opts.endpoint() != ""
 	})
 }
 
@@ -238,87 +249,49 @@ func (r plainS3ControlResolver) ResolveEndpoint(ctx context.Context, params s3co
 
 // NewS3Control returns an S3 Control client for region (account-level Block Public Access).
 func NewS3Control(cfg aws.Config, region string, opts Options) *s3control.Client {
-	ep := opts.endpoint()
 	return s3control.NewFromConfig(cfg, func(o *s3control.Options) {
-		o.Region = region
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
+		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
+		if ep := opts.endpoint(); ep != "" {
 			if u, err := url.Parse(ep); err == nil {
 				o.EndpointResolverV2 = plainS3ControlResolver{base: u, fallback: s3control.NewDefaultEndpointResolverV2()}
 			}
 		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
 	})
 }
 
 // NewIAM returns an IAM client. IAM is global; it is signed for the config's region (us-east-1
 // when the config has none).
 func NewIAM(cfg aws.Config, opts Options) *iam.Client {
-	ep := opts.endpoint()
 	return iam.NewFromConfig(cfg, func(o *iam.Options) {
-		if o.Region == "" {
-			o.Region = DefaultRegion
-		}
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
+		clientOptions(cfg, opts, "", &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }
 
 // NewKMS returns a KMS client for region.
 func NewKMS(cfg aws.Config, region string, opts Options) *kms.Client {
-	ep := opts.endpoint()
 	return kms.NewFromConfig(cfg, func(o *kms.Options) {
-		o.Region = region
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
+		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }
 
 // NewCloudTrail returns a CloudTrail client for region.
 func NewCloudTrail(cfg aws.Config, region string, opts Options) *cloudtrail.Client {
-	ep := opts.endpoint()
 	return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
-		o.Region = region
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
+		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }
 
 // NewSTS returns an STS client for the config's region (us-east-1 when the config has none).
 func NewSTS(cfg aws.Config, opts Options) *sts.Client {
-	ep := opts.endpoint()
 	return sts.NewFromConfig(cfg, func(o *sts.Options) {
-		if o.Region == "" {
-			o.Region = DefaultRegion
-		}
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
+		clientOptions(cfg, opts, "", &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }
 
 // newAccount returns an Account Management client (ListRegions for --regions all).
 func newAccount(cfg aws.Config, region string, opts Options) *account.Client {
-	ep := opts.endpoint()
 	return account.NewFromConfig(cfg, func(o *account.Options) {
-		o.Region = region
-		if ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-		o.Retryer = clientRetryer(cfg)
-		o.APIOptions = append(o.APIOptions, apiOptions(opts)...)
+		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }
 

@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"sort"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -25,18 +24,7 @@ var _ kmsAPI = (*kms.Client)(nil)
 
 // collectKMS reads the keys of every region; keys come back sorted by ARN.
 func (c *collector) collectKMS(ctx context.Context, regions []string) checks.KMS {
-	perRegion := make([][]checks.Key, len(regions))
-	var wg sync.WaitGroup
-	c.prog.add(len(regions))
-	for i, region := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.prog.step()
-			perRegion[i] = c.regionKeys(ctx, region)
-		}()
-	}
-	wg.Wait()
+	perRegion := inEachRegion(c, regions, func(region string) []checks.Key { return c.regionKeys(ctx, region) })
 	keys := []checks.Key{}
 	for _, ks := range perRegion {
 		keys = append(keys, ks...)
