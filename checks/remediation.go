@@ -13,6 +13,22 @@ import (
 // is there and only adds what the check needs, so printed commands and --fix never clobber a
 // user's rules or statements. They are shared by the command templates and the fixer.
 
+// RefusedRewrite is the error of a function that rewrites a whole configuration (a policy, a
+// lifecycle, event selectors) when the existing configuration cannot be carried over exactly:
+// rather than print or apply a command that silently loses part of the user's document, coffer
+// refuses and says why. The engine prints a one-line note in place of the command and the fix plan
+// lists the finding as not fixed with Reason.
+type RefusedRewrite struct {
+	// What names the configuration ("the bucket policy of arn:aws:s3:::b").
+	What string
+	// Reason says what cannot be kept ("it has duplicate JSON keys").
+	Reason string
+}
+
+func (e *RefusedRewrite) Error() string {
+	return fmt.Sprintf("%s is not rewritten: %s", e.What, e.Reason)
+}
+
 // TLSOnlySid names the statement coffer adds to deny plain-HTTP access.
 const TLSOnlySid = "CofferDenyInsecureTransport"
 
