@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParsePolicy$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParseSnapshot$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzPrintedCommands$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./checks/... -run '^$$' -bench . -benchmem

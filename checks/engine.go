@@ -20,6 +20,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
 // PolicyError is a problem in a Rego file (syntax, compile or metadata), with its position.
@@ -70,6 +72,11 @@ func (r *loadedRule) parseTemplates(bound template.FuncMap) ([]*template.Templat
 	for i, cmd := range r.Remediation.Commands {
 		t, err := template.New(fmt.Sprintf("%s#%d", r.ID, i+1)).Funcs(templateFuncs).Funcs(bound).Parse(cmd)
 		if err != nil {
+			return nil, fmt.Errorf("remediation command %d: %w", i+1, err)
+		}
+		// Every value the template prints is quoted for the shell: the names it fills in come
+		// from the audited account, and a reviewer pastes the result into a terminal.
+		if err := shellcmd.Escape(t); err != nil {
 			return nil, fmt.Errorf("remediation command %d: %w", i+1, err)
 		}
 		out = append(out, t)
@@ -349,6 +356,9 @@ type EvalOptions struct {
 	Tool   Tool
 	// Now is the clock for the report times and waiver expiry; time.Now when nil.
 	Now func() time.Time
+
+	// onCommandLine, when set (by tests), sees every rendered command line with its skeleton.
+	onCommandLine func(checkID string, line shellcmd.Line)
 }
 
 // Evaluate runs every check on the snapshot. Per-check failures become ERROR findings; the error
@@ -371,6 +381,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		return nil, err
 	}
 	ev.rules = e.rules
+	ev.onCommandLine = opts.onCommandLine
 	results := make([][]Finding, len(e.rules))
 	notices := make([][]string, len(e.rules))
 	// One query per check, at most one per core at a time. Queries of several checks at once
@@ -452,6 +463,8 @@ type evaluation struct {
 	// failVars maps check id → resource ARN → the vars of its FAIL finding (waivers applied); set
 	// once all rules have run.
 	failVars map[string]map[string]map[string]any
+
+	onCommandLine func(checkID string, line shellcmd.Line)
 }
 
 // fails reports whether the check FAILs (unwaived) on the resource.
@@ -792,30 +805,42 @@ func (ev *evaluation) render(templates []*template.Template, f *Finding) ([]stri
 	if data.Vars == nil {
 		data.Vars = map[string]any{}
 	}
-	return renderCommands(templates, data)
+	lines, err := renderLines(templates, data)
+	cmds := make([]string, len(lines))
+	for i, l := range lines {
+		cmds[i] = l.Text
+		if ev.onCommandLine != nil {
+			ev.onCommandLine(f.CheckID, l)
+		}
+	}
+	return cmds, err
 }
 
-func renderCommands(templates []*template.Template, data CommandData) ([]string, error) {
-	cmds := []string{}
+// renderLines renders the templates into command lines. A template whose function refuses to
+// rewrite a configuration it cannot carry over exactly (RefusedRewrite) prints a one-line note
+// saying so instead of its command.
+func renderLines(templates []*template.Template, data CommandData) ([]shellcmd.Line, error) {
+	lines := []shellcmd.Line{}
 	var errs []error
 	for _, t := range templates {
 		var sb strings.Builder
 		if err := t.Execute(&sb, data); err != nil {
+			var refused *RefusedRewrite
+			if errors.As(err, &refused) {
+				lines = append(lines, shellcmd.Line{Text: shellcmd.Note("not printed: " + refused.Error()), Note: true})
+				continue
+			}
 			errs = append(errs, err)
 			continue
 		}
-		out := sb.String()
-		if strings.Contains(out, "<no value>") {
-			errs = append(errs, fmt.Errorf("template %s refers to a value that is not there: %s", t.Name(), strings.TrimSpace(out)))
+		out, err := shellcmd.Lines(sb.String())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("template %s: %w", t.Name(), err))
 			continue
 		}
-		for _, line := range strings.Split(out, "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				cmds = append(cmds, line)
-			}
-		}
+		lines = append(lines, out...)
 	}
-	return cmds, errors.Join(errs...)
+	return lines, errors.Join(errs...)
 }
 
 var placeholderRE = regexp.MustCompile(`<[A-Z][A-Z0-9_]*>`)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"text/template"
+
+	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
 // The merge functions below build the configuration a remediation applies. Each starts from what
@@ -405,12 +408,55 @@ func PasswordPolicyFlags(cur *PasswordPolicy, minLength, reuse int) string {
 	return strings.Join(flags, " ")
 }
 
-// ShellQuote single-quotes s for a POSIX shell.
-func ShellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+// orderedObject is a JSON object that keeps its keys in the order written.
+type orderedObject struct {
+	keys   []string
+	values []any
 }
 
-// compactJSON encodes v for a command line: compact, with '<' and '&' left readable.
+func newOrderedObject(pairs ...any) (*orderedObject, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("obj takes key-value pairs, got %d arguments", len(pairs))
+	}
+	o := &orderedObject{}
+	for i := 0; i < len(pairs); i += 2 {
+		key, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("obj: key %v is not a string", pairs[i])
+		}
+		o.keys = append(o.keys, key)
+		o.values = append(o.values, pairs[i+1])
+	}
+	return o, nil
+}
+
+// MarshalJSON writes the pairs in order.
+func (o *orderedObject) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		value, err := compactJSON(o.values[i])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(key)
+		buf.WriteByte(':')
+		buf.WriteString(value)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// compactJSON encodes v for a command line: compact, with '<' and '&' left readable, and control
+// and format characters inside strings as \u escapes, so that a printed JSON argument never holds
+// one (the document means the same to AWS).
 func compactJSON(v any) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -418,7 +464,7 @@ func compactJSON(v any) (string, error) {
 	if err := enc.Encode(v); err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return shellcmd.EscapeJSONControls(strings.TrimSuffix(buf.String(), "\n")), nil
 }
 
 func intParam(params map[string]any, name string, def int) int {
@@ -433,8 +479,14 @@ func intParam(params map[string]any, name string, def int) int {
 
 // templateFuncs are the functions every command template may call (docs/writing-checks.md).
 // dataEventSelectorArgs needs the snapshot and is bound per evaluation by (*evaluation).funcs.
-var templateFuncs = template.FuncMap{
-	"sq": ShellQuote,
+var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
+	// sq is kept for templates written before every value was quoted: it returns its argument,
+	// which the escaper then quotes like any other value.
+	"sq": func(s string) string { return s },
+	// obj and list build JSON documents in templates, so values go into a document through the
+	// encoder rather than between quotes of the template's text; obj keeps its keys in order.
+	"obj":  newOrderedObject,
+	"list": func(items ...any) []any { return items },
 	"tojson": func(v any) (string, error) {
 		return compactJSON(v)
 	},
@@ -456,11 +508,19 @@ var templateFuncs = template.FuncMap{
 		}
 		return MFATrustPolicy(r.TrustPolicy.Text)
 	},
-	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) string {
-		return PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24))
+	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) shellcmd.Args {
+		return strings.Fields(PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24)))
 	},
 	"dataEventSelectorArgs": unbound("dataEventSelectorArgs"),
 	"trailSelectorArgs":     unbound("trailSelectorArgs"),
+})
+
+func mergeFuncs(funcMaps ...template.FuncMap) template.FuncMap {
+	out := template.FuncMap{}
+	for _, m := range funcMaps {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 // unbound stands in for a function that needs an evaluation (see (*evaluation).funcs) so that
@@ -493,10 +553,10 @@ func (ev *evaluation) funcs() template.FuncMap {
 		"lifecycleHygiene": func(b *Bucket, params map[string]any) (string, error) {
 			return ev.lifecycleFix(b, params, checkLifecycleHygiene)
 		},
-		"dataEventSelectorArgs": func(trailARN any, bucket string) (string, error) {
+		"dataEventSelectorArgs": func(trailARN any, bucket string) (shellcmd.Args, error) {
 			return ev.trailSelectorArgs(trailARN, bucket)
 		},
-		"trailSelectorArgs": func(trailARN any) (string, error) {
+		"trailSelectorArgs": func(trailARN any) (shellcmd.Args, error) {
 			return ev.trailSelectorArgs(trailARN, "")
 		},
 	}
@@ -507,11 +567,11 @@ func (ev *evaluation) funcs() template.FuncMap {
 // cloudtrail-s3-data-events finding points at this trail, and management events when
 // cloudtrail-multi-region chose this trail. Every command
 // that updates the trail's selectors prints this same argument, so none undoes another.
-func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (string, error) {
+func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (shellcmd.Args, error) {
 	arn := fmt.Sprint(trailARN)
 	t := ev.index.trails[arn]
 	if t == nil {
-		return "", fmt.Errorf("trail %v is not in the snapshot", trailARN)
+		return nil, fmt.Errorf("trail %v is not in the snapshot", trailARN)
 	}
 	var buckets []string
 	for _, b := range ev.snap.S3.Buckets {
@@ -528,9 +588,9 @@ func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (string, er
 	}
 	flag, value, err := TrailSelectors(t, ev.snap.Account.Partition, buckets, addManagement)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return flag + " " + ShellQuote(value), nil
+	return shellcmd.Args{flag, value}, nil
 }
 
 // lifecycleFix returns the bucket's lifecycle configuration with the coffer rule of the check being

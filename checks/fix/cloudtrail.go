@@ -13,6 +13,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
 // trailOf finds the trail a finding is about: the resource itself, or a trail named in its vars.
@@ -130,17 +131,17 @@ func planMultiRegion(pc *planContext, f *checks.Finding) (*Change, string) {
 	commands := []string{}
 	calls := []string{}
 	if !t.MultiRegion || !t.IncludeGlobalServiceEvents {
-		commands = append(commands, fmt.Sprintf("aws cloudtrail update-trail --name %s --region %s --is-multi-region-trail --include-global-service-events", arn, region))
+		commands = append(commands, shellcmd.Command("aws", "cloudtrail", "update-trail", "--name", arn, "--region", region, "--is-multi-region-trail", "--include-global-service-events"))
 		calls = append(calls, "cloudtrail:UpdateTrail")
 	}
 	if t.IsLogging == nil || !*t.IsLogging {
-		commands = append(commands, fmt.Sprintf("aws cloudtrail start-logging --name %s --region %s", name, region))
+		commands = append(commands, shellcmd.Command("aws", "cloudtrail", "start-logging", "--name", name, "--region", region))
 		calls = append(calls, "cloudtrail:StartLogging")
 	}
 	if t.SelectorsRead && !recordsManagement(snapshotSelectors(t)) {
 		basic, adv := snapshotSelectors(t)
 		flag, value := addManagementSelector(basic, adv)
-		commands = append(commands, fmt.Sprintf("aws cloudtrail put-event-selectors --trail-name %s --region %s %s %s", arn, region, flag, checks.ShellQuote(value)))
+		commands = append(commands, shellcmd.Command("aws", "cloudtrail", "put-event-selectors", "--trail-name", arn, "--region", region, flag, value))
 		calls = append(calls, "cloudtrail:PutEventSelectors")
 		before.EventSelectors, before.AdvancedEventSelectors = selectorsJSON(basic, adv)
 		after.EventSelectors, after.AdvancedEventSelectors = json.RawMessage(value), nil
@@ -281,7 +282,7 @@ func planLogValidation(pc *planContext, f *checks.Finding) (*Change, string) {
 		Description: fmt.Sprintf("Turn on log file validation for trail %s (CloudTrail then writes signed digest files).", name),
 		Before:      trailJSON{LogFileValidationEnabled: aws.Bool(t.LogFileValidation)}, After: trailJSON{LogFileValidationEnabled: aws.Bool(true)},
 		APICalls: []string{"cloudtrail:UpdateTrail"},
-		Commands: []string{fmt.Sprintf("aws cloudtrail update-trail --name %s --region %s --enable-log-file-validation", arn, region)},
+		Commands: []string{shellcmd.Command("aws", "cloudtrail", "update-trail", "--name", arn, "--region", region, "--enable-log-file-validation")},
 		region:   region,
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {
 			api := cl.CloudTrail(region)
@@ -324,7 +325,7 @@ func planTrailKMS(pc *planContext, f *checks.Finding) (*Change, string) {
 		Description: fmt.Sprintf("Encrypt the log files of trail %s with key %s (its key policy must let cloudtrail.amazonaws.com use it; CloudTrail checks).", name, k.ARN),
 		Before:      before, After: trailJSON{KmsKeyId: aws.String(k.ARN)},
 		APICalls: []string{"cloudtrail:UpdateTrail"},
-		Commands: []string{fmt.Sprintf("aws cloudtrail update-trail --name %s --region %s --kms-key-id %s", arn, region, k.ARN)},
+		Commands: []string{shellcmd.Command("aws", "cloudtrail", "update-trail", "--name", arn, "--region", region, "--kms-key-id", k.ARN)},
 		region:   region,
 		needsKey: k.ARN,
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {
@@ -392,7 +393,7 @@ func planDataEvents(pc *planContext, f *checks.Finding) (*Change, string) {
 		Description: fmt.Sprintf("Record S3 data events (read and write) for %s in trail %s; every existing event selector is kept.", bucket, name),
 		Before:      before, After: after,
 		APICalls: []string{"cloudtrail:PutEventSelectors"},
-		Commands: []string{fmt.Sprintf("aws cloudtrail put-event-selectors --trail-name %s --region %s %s %s", arn, region, flag, checks.ShellQuote(value))},
+		Commands: []string{shellcmd.Command("aws", "cloudtrail", "put-event-selectors", "--trail-name", arn, "--region", region, flag, value)},
 		region:   region,
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {
 			api := cl.CloudTrail(region)
@@ -448,7 +449,7 @@ func planDataEvents(pc *planContext, f *checks.Finding) (*Change, string) {
 	if startLogging {
 		ch.Description += " The trail is not logging, so logging is started too."
 		ch.APICalls = append(ch.APICalls, "cloudtrail:StartLogging")
-		ch.Commands = append(ch.Commands, fmt.Sprintf("aws cloudtrail start-logging --name %s --region %s", name, region))
+		ch.Commands = append(ch.Commands, shellcmd.Command("aws", "cloudtrail", "start-logging", "--name", name, "--region", region))
 		after.IsLogging = aws.Bool(true)
 		ch.After = after
 	}

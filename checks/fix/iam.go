@@ -14,6 +14,7 @@ import (
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
 // --- password policy ----------------------------------------------------------------------------
@@ -243,7 +244,7 @@ func planDetachFullAccess(pc *planContext, f *checks.Finding) (*Change, string) 
 	after := slices.DeleteFunc(slices.Clone(before), func(a string) bool { return slices.Contains(detach, a) })
 	var commands []string
 	for _, arn := range detach {
-		commands = append(commands, fmt.Sprintf("aws iam detach-%[1]s-policy --%[1]s-name %s --policy-arn %s", kind, name, arn))
+		commands = append(commands, shellcmd.Command("aws", "iam", "detach-"+kind+"-policy", "--"+kind+"-name", name, "--policy-arn", arn))
 	}
 	return &Change{
 		Description: fmt.Sprintf("Detach %s from %s %s (a detach: the policy itself stays; re-attach with attach-%s-policy).", strings.Join(detach, ", "), kind, name, kind),
@@ -328,7 +329,7 @@ func planDeactivateKeys(pc *planContext, f *checks.Finding) (*Change, string) {
 	keys := varStrings(f, "access_key_ids")
 	var left []string
 	if unused, _ := f.Vars["password_unused"].(bool); unused {
-		left = append(left, fmt.Sprintf("the unused console password stays (removing it deletes the login profile, which coffer never does): aws iam delete-login-profile --user-name %s", name))
+		left = append(left, "the unused console password stays (removing it deletes the login profile, which coffer never does): "+shellcmd.Command("aws", "iam", "delete-login-profile", "--user-name", name))
 	}
 	if len(keys) == 0 {
 		if len(left) == 0 {
@@ -355,7 +356,7 @@ func planDeactivateKeys(pc *planContext, f *checks.Finding) (*Change, string) {
 	}
 	var commands []string
 	for _, id := range keys {
-		commands = append(commands, fmt.Sprintf("aws iam update-access-key --user-name %s --access-key-id %s --status Inactive", name, id))
+		commands = append(commands, shellcmd.Command("aws", "iam", "update-access-key", "--user-name", name, "--access-key-id", id, "--status", "Inactive"))
 	}
 	return &Change{
 		Description: fmt.Sprintf("Deactivate unused access keys %s of user %s (not deleted: reactivate with --status Active).", strings.Join(keys, ", "), name),

@@ -10,6 +10,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
 type keyStateJSON struct {
@@ -81,9 +82,9 @@ func planKeyHealthy(pc *planContext, f *checks.Finding) (*Change, string) {
 	}
 	var commands []string
 	if k.State == "PendingDeletion" {
-		commands = append(commands, fmt.Sprintf("aws kms cancel-key-deletion --key-id %s --region %s", ref, region))
+		commands = append(commands, shellcmd.Command("aws", "kms", "cancel-key-deletion", "--key-id", ref, "--region", region))
 	}
-	commands = append(commands, fmt.Sprintf("aws kms enable-key --key-id %s --region %s", ref, region))
+	commands = append(commands, shellcmd.Command("aws", "kms", "enable-key", "--key-id", ref, "--region", region))
 	return &Change{
 		Description: desc,
 		Before:      before, After: keyStateJSON{"Enabled"},

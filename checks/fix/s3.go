@@ -15,6 +15,7 @@ import (
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
 // --- Block Public Access ----------------------------------------------------------------------
@@ -486,7 +487,7 @@ func planBucketCMK(pc *planContext, f *checks.Finding) (*Change, string) {
 		Description: fmt.Sprintf("Encrypt new objects with SSE-KMS and key %s, with an S3 Bucket Key (existing objects keep their encryption).", use.ARN),
 		Before:      before, After: want,
 		APICalls:    []string{"s3:PutBucketEncryption"},
-		Commands:    []string{fmt.Sprintf("aws s3api put-bucket-encryption --bucket %s --region %s --server-side-encryption-configuration %s", name, region, checks.ShellQuote(string(wantJSON)))},
+		Commands:    []string{shellcmd.Command("aws", "s3api", "put-bucket-encryption", "--bucket", name, "--region", region, "--server-side-encryption-configuration", string(wantJSON))},
 		needsKey:    use.ARN,
 		ownCommands: true,
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {

@@ -11,7 +11,8 @@ import (
 )
 
 // Quote returns s as one shell word. A value made only of characters no shell treats specially
-// stays bare for readability; anything else is single-quoted, a quote inside becoming '\''.
+// stays bare for readability; anything else is single-quoted, with each single quote inside
+// written as quote, backslash, quote, quote (close, escaped quote, reopen).
 // Callers must reject values with control characters first (HasControl): a newline inside single
 // quotes is inert for the shell but splits the command for a reader and for line-based tools.
 func Quote(s string) string {
@@ -64,4 +65,15 @@ func HasControl(s string) bool {
 		i += size
 	}
 	return false
+}
+
+// Command is the printed form of argv: Join, or ControlNote when a word holds a control character
+// (quoted, it would be inert, but a newline would still split the command for a reader).
+func Command(argv ...string) string {
+	for _, w := range argv {
+		if HasControl(w) {
+			return ControlNote
+		}
+	}
+	return Join(argv...)
 }

@@ -20,7 +20,7 @@
 #       policies from the user and delete its inline policies.
 #     fix: manual
 #     commands:
-#       - aws iam add-user-to-group --user-name {{.Resource.Name}} --group-name <GROUP_NAME>
+#       - aws iam add-user-to-group --user-name {{.Resource.Name}} --group-name '<GROUP_NAME>'
 #       - |-
 #         {{range .Vars.policy_arns}}aws iam detach-user-policy --user-name {{$.Resource.Name}} --policy-arn {{.}}
 #         {{end}}

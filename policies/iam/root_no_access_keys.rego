@@ -22,7 +22,7 @@
 #     fix: manual
 #     commands:
 #       - aws iam list-access-keys --query 'AccessKeyMetadata[].AccessKeyId' --output text
-#       - aws iam delete-access-key --access-key-id <ROOT_ACCESS_KEY_ID>
+#       - aws iam delete-access-key --access-key-id '<ROOT_ACCESS_KEY_ID>'
 #       - aws iam get-account-summary --query SummaryMap.AccountAccessKeysPresent --output text
 package coffer.iam.root_no_access_keys
 

@@ -22,7 +22,7 @@
 #     fix: manual
 #     commands:
 #       - aws iam create-virtual-mfa-device --virtual-mfa-device-name {{.Resource.Name}} --outfile {{.Resource.Name}}-mfa.png --bootstrap-method QRCodePNG
-#       - aws iam enable-mfa-device --user-name {{.Resource.Name}} --serial-number arn:{{.Partition}}:iam::{{.AccountID}}:mfa/{{.Resource.Name}} --authentication-code1 <CODE1> --authentication-code2 <CODE2>
+#       - aws iam enable-mfa-device --user-name {{.Resource.Name}} --serial-number arn:{{.Partition}}:iam::{{.AccountID}}:mfa/{{.Resource.Name}} --authentication-code1 '<CODE1>' --authentication-code2 '<CODE2>'
 package coffer.iam.user_mfa
 
 import data.lib.resource

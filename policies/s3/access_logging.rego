@@ -23,7 +23,7 @@
 #       log bucket must allow the S3 logging service, logging.s3.amazonaws.com, to write to it).
 #     fix: auto
 #     commands:
-#       - aws s3api put-bucket-logging --bucket {{.Resource.Name}} --region {{.Resource.Region}} --bucket-logging-status '{"LoggingEnabled":{"TargetBucket":"{{.Fix.LogBucket}}","TargetPrefix":"{{.Resource.Name}}/"}}'
+#       - aws s3api put-bucket-logging --bucket {{.Resource.Name}} --region {{.Resource.Region}} --bucket-logging-status {{tojson (obj "LoggingEnabled" (obj "TargetBucket" .Fix.LogBucket "TargetPrefix" (print .Resource.Name "/")))}}
 package coffer.s3.access_logging
 
 import data.lib.s3

@@ -25,7 +25,7 @@
 #       and turn the S3 Bucket Key on. Existing objects keep their old encryption until rewritten.
 #     fix: auto
 #     commands:
-#       - aws s3api put-bucket-encryption --bucket {{.Resource.Name}} --region {{.Resource.Region}} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{{.Fix.KMSKey}}"},"BucketKeyEnabled":true}]}'
+#       - aws s3api put-bucket-encryption --bucket {{.Resource.Name}} --region {{.Resource.Region}} --server-side-encryption-configuration {{tojson (obj "Rules" (list (obj "ApplyServerSideEncryptionByDefault" (obj "SSEAlgorithm" "aws:kms" "KMSMasterKeyID" .Fix.KMSKey) "BucketKeyEnabled" true)))}}
 package coffer.s3.kms_cmk
 
 import data.lib.s3
