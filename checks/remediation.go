@@ -3,9 +3,11 @@ package checks
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -35,90 +37,289 @@ func (e *RefusedRewrite) Error() string {
 // TLSOnlySid names the statement coffer adds to deny plain-HTTP access.
 const TLSOnlySid = "CofferDenyInsecureTransport"
 
-// TLSOnlyPolicy returns the bucket policy with a statement denying requests without TLS added.
-func TLSOnlyPolicy(bucketARN, current string) (string, error) {
-	doc := map[string]any{}
-	if strings.TrimSpace(current) != "" {
-		if err := json.Unmarshal([]byte(DecodePolicyText(current)), &doc); err != nil {
-			return "", fmt.Errorf("existing policy of %s is not valid JSON: %w", bucketARN, err)
-		}
-	}
-	statements, err := statementList(doc["Statement"])
-	if err != nil {
-		return "", fmt.Errorf("existing policy of %s: %w", bucketARN, err)
-	}
-	for _, s := range statements {
-		if m, ok := s.(map[string]any); ok && m["Sid"] == TLSOnlySid {
-			return compactJSON(doc)
-		}
-	}
-	if _, ok := doc["Version"]; !ok {
-		doc["Version"] = "2012-10-17"
-	}
-	doc["Statement"] = append(statements, map[string]any{
-		"Sid":       TLSOnlySid,
-		"Effect":    "Deny",
-		"Principal": "*",
-		"Action":    "s3:*",
-		"Resource":  []string{bucketARN, bucketARN + "/*"},
-		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-	})
-	return compactJSON(doc)
+// tlsOnlyStatement is the statement coffer adds to a bucket policy; a struct so its keys come out
+// in the order people write them.
+type tlsOnlyStatement struct {
+	Sid       string
+	Effect    string
+	Principal string
+	Action    string
+	Resource  []string
+	Condition map[string]map[string]string
 }
 
-// MFATrustPolicy returns the trust policy with aws:MultiFactorAuthPresent required on every Allow
-// statement that lets an AWS principal assume the role. Other statements and conditions stay.
-func MFATrustPolicy(current string) (string, error) {
-	doc := map[string]any{}
-	if err := json.Unmarshal([]byte(DecodePolicyText(current)), &doc); err != nil {
-		return "", fmt.Errorf("trust policy is not valid JSON: %w", err)
-	}
-	statements, err := statementList(doc["Statement"])
+// TLSOnlyPolicy returns the bucket policy with a statement denying requests without TLS added.
+// Every existing part of the policy is kept as written (see rawjson.go); a policy that already has
+// the statement comes back unchanged, compacted. A policy that cannot be carried over exactly
+// (invalid JSON, duplicate keys) gives a *RefusedRewrite.
+func TLSOnlyPolicy(bucketARN, current string) (string, error) {
+	what := "the bucket policy of " + bucketARN
+	add, err := compactJSON(tlsOnlyStatement{
+		Sid: TLSOnlySid, Effect: "Deny", Principal: "*", Action: "s3:*",
+		Resource:  []string{bucketARN, bucketARN + "/*"},
+		Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+	})
 	if err != nil {
-		return "", fmt.Errorf("trust policy: %w", err)
+		return "", fmt.Errorf("encode the TLS-only statement for %s: %w", bucketARN, err)
 	}
-	for _, s := range statements {
-		st, ok := s.(map[string]any)
-		if !ok || st["Effect"] != "Allow" || !hasAWSPrincipal(st["Principal"]) {
+	text := DecodePolicyText(current)
+	if strings.TrimSpace(text) == "" {
+		return `{"Version":"2012-10-17","Statement":[` + add + `]}`, nil
+	}
+	doc, err := parseRewritable(what, text)
+	if err != nil {
+		return "", err
+	}
+	stmts, _, err := policyStatements(what, doc)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range stmts {
+		if hasSid(s, TLSOnlySid) {
+			return compactRaw(what, doc)
+		}
+	}
+	// A policy without Version keeps having none: adding "2012-10-17" would turn ${...} in the
+	// user's statements from literal text into policy variables. The added statement means the same
+	// under both versions.
+	list, err := rawList(append(stmts, json.RawMessage(add)))
+	if err != nil {
+		return "", fmt.Errorf("join the statements of %s: %w", what, err)
+	}
+	if err := doc.set("Statement", list); err != nil {
+		return "", fmt.Errorf("rewrite %s: %w", what, err)
+	}
+	return compactRaw(what, doc)
+}
+
+// MFATrustPolicy returns the trust policy of the role with aws:MultiFactorAuthPresent required on
+// every Allow statement that lets an AWS principal assume it and does not already require MFA (the
+// way iam-backup-role-mfa judges it). Only the Condition of those statements changes, and in it only
+// the Bool operator; everything else is kept as written (see rawjson.go). A policy that cannot be
+// carried over exactly gives a *RefusedRewrite.
+func MFATrustPolicy(roleARN, current string) (string, error) {
+	what := "the trust policy of " + roleARN
+	doc, err := parseRewritable(what, DecodePolicyText(current))
+	if err != nil {
+		return "", err
+	}
+	stmts, single, err := policyStatements(what, doc)
+	if err != nil {
+		return "", err
+	}
+	changed := false
+	for i, s := range stmts {
+		if jsonKind(s) != '{' {
+			continue // not a statement AWS would accept; kept as it is
+		}
+		st, err := parseRawObject(s)
+		if err != nil {
+			return "", fmt.Errorf("split Statement[%d] of %s: %w", i, what, err)
+		}
+		if !allowsAWSPrincipal(st) || requiresMFA(st) {
 			continue
 		}
-		cond, _ := st["Condition"].(map[string]any)
-		if cond == nil {
-			cond = map[string]any{}
+		if stmts[i], err = withMFACondition(st); err != nil {
+			var refused *RefusedRewrite
+			if errors.As(err, &refused) {
+				refused.What, refused.Reason = what, fmt.Sprintf("Statement[%d]: %s", i, refused.Reason)
+				return "", refused
+			}
+			return "", fmt.Errorf("add MFA to Statement[%d] of %s: %w", i, what, err)
 		}
-		boolCond, _ := cond["Bool"].(map[string]any)
-		if boolCond == nil {
-			boolCond = map[string]any{}
-		}
-		boolCond["aws:MultiFactorAuthPresent"] = "true"
-		cond["Bool"] = boolCond
-		st["Condition"] = cond
+		changed = true
 	}
-	doc["Statement"] = statements
-	return compactJSON(doc)
+	if changed {
+		value := stmts[0]
+		if !single {
+			if value, err = rawList(stmts); err != nil {
+				return "", fmt.Errorf("join the statements of %s: %w", what, err)
+			}
+		}
+		if err := doc.set("Statement", value); err != nil {
+			return "", fmt.Errorf("rewrite %s: %w", what, err)
+		}
+	}
+	return compactRaw(what, doc)
 }
 
-func hasAWSPrincipal(p any) bool {
-	switch v := p.(type) {
-	case string:
-		return v == "*"
-	case map[string]any:
-		_, ok := v["AWS"]
-		return ok
+// hasSid reports whether a statement is an object whose Sid is sid.
+func hasSid(stmt json.RawMessage, sid string) bool {
+	if jsonKind(stmt) != '{' {
+		return false
+	}
+	st, err := parseRawObject(stmt)
+	if err != nil {
+		return false
+	}
+	v, ok := st.get("Sid")
+	var got string
+	return ok && json.Unmarshal(v, &got) == nil && got == sid
+}
+
+// mfaKey is the condition key MFATrustPolicy requires; AWS compares condition keys without case.
+const mfaKey = "aws:MultiFactorAuthPresent"
+
+// allowsAWSPrincipal reports whether a statement is an Allow to "*" or to an AWS principal.
+func allowsAWSPrincipal(st *rawObject) bool {
+	var effect string
+	if v, ok := st.get("Effect"); !ok || json.Unmarshal(v, &effect) != nil || effect != "Allow" {
+		return false
+	}
+	p, ok := st.get("Principal")
+	if !ok {
+		return false
+	}
+	switch jsonKind(p) {
+	case '"':
+		var s string
+		return json.Unmarshal(p, &s) == nil && s == "*"
+	case '{':
+		po, err := parseRawObject(p)
+		return err == nil && po.index("AWS") >= 0
 	}
 	return false
 }
 
-func statementList(v any) ([]any, error) {
-	switch s := v.(type) {
-	case nil:
-		return []any{}, nil
-	case []any:
-		return s, nil
-	case map[string]any:
-		return []any{s}, nil
+// requiresMFA mirrors requires_mfa in policies/lib/iam.rego: Bool aws:MultiFactorAuthPresent with
+// only "true" values, or NumericLessThan(Equals) aws:MultiFactorAuthAge. Such a statement is left
+// as it is.
+func requiresMFA(st *rawObject) bool {
+	c, ok := st.get("Condition")
+	if !ok || jsonKind(c) != '{' {
+		return false
 	}
-	return nil, fmt.Errorf("Statement is neither an object nor a list")
+	cond, err := parseRawObject(c)
+	if err != nil {
+		return false
+	}
+	for _, op := range cond.members {
+		if jsonKind(op.value) != '{' {
+			continue
+		}
+		keys, err := parseRawObject(op.value)
+		if err != nil {
+			continue
+		}
+		for _, k := range keys.members {
+			switch {
+			case strings.EqualFold(op.key, "Bool") && strings.EqualFold(k.key, mfaKey):
+				if values := conditionValues(k.value); len(values) > 0 && allFold(values, "true") {
+					return true
+				}
+			case (strings.EqualFold(op.key, "NumericLessThan") || strings.EqualFold(op.key, "NumericLessThanEquals")) &&
+				strings.EqualFold(k.key, "aws:MultiFactorAuthAge"):
+				if len(conditionValues(k.value)) > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// conditionValues returns a condition value (a scalar or a list of them) as strings, the way
+// ParsePolicy normalises it; nil when it is neither.
+func conditionValues(v json.RawMessage) []string {
+	var items []json.RawMessage
+	if jsonKind(v) == '[' {
+		if json.Unmarshal(v, &items) != nil {
+			return nil
+		}
+	} else {
+		items = []json.RawMessage{v}
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		var s string
+		var b bool
+		switch {
+		case json.Unmarshal(it, &s) == nil:
+			out = append(out, s)
+		case json.Unmarshal(it, &b) == nil:
+			out = append(out, strconv.FormatBool(b))
+		default:
+			out = append(out, string(bytes.TrimSpace(it)))
+		}
+	}
+	return out
+}
+
+func allFold(values []string, want string) bool {
+	for _, v := range values {
+		if !strings.EqualFold(v, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// withMFACondition returns the statement with Bool aws:MultiFactorAuthPresent "true" in its
+// Condition: added to an existing Bool operator (an existing aws:MultiFactorAuthPresent, however
+// spelled, gets the value "true" where it stands, so no second spelling contradicts it), or a Bool
+// operator added to the Condition, or a Condition added to the statement.
+func withMFACondition(st *rawObject) (json.RawMessage, error) {
+	mfaTrue := json.RawMessage(`{"` + mfaKey + `":"true"}`)
+	c, ok := st.get("Condition")
+	if !ok || jsonKind(c) == 'n' {
+		if err := st.set("Condition", json.RawMessage(`{"Bool":`+string(mfaTrue)+`}`)); err != nil {
+			return nil, err
+		}
+		return st.compact()
+	}
+	if jsonKind(c) != '{' {
+		return nil, &RefusedRewrite{Reason: "its Condition is not an object; edit it by hand"}
+	}
+	cond, err := parseRawObject(c)
+	if err != nil {
+		return nil, err
+	}
+	i := cond.indexFold("Bool")
+	if i < 0 {
+		if err := cond.set("Bool", mfaTrue); err != nil {
+			return nil, err
+		}
+	} else {
+		b := cond.members[i].value
+		if jsonKind(b) != '{' {
+			return nil, &RefusedRewrite{Reason: "its Condition operator " + cond.members[i].key + " is not an object; edit it by hand"}
+		}
+		keys, err := parseRawObject(b)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for j := range keys.members {
+			if strings.EqualFold(keys.members[j].key, mfaKey) {
+				keys.members[j].value, found = json.RawMessage(`"true"`), true
+			}
+		}
+		if !found {
+			if err := keys.set(mfaKey, json.RawMessage(`"true"`)); err != nil {
+				return nil, err
+			}
+		}
+		if cond.members[i].value, err = keys.compact(); err != nil {
+			return nil, err
+		}
+	}
+	newCond, err := cond.compact()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.set("Condition", newCond); err != nil {
+		return nil, err
+	}
+	return st.compact()
+}
+
+// compactRaw returns the rewritten document as a string.
+func compactRaw(what string, doc *rawObject) (string, error) {
+	out, err := doc.compact()
+	if err != nil {
+		return "", fmt.Errorf("encode %s: %w", what, err)
+	}
+	return string(out), nil
 }
 
 // Lifecycle rule ids coffer adds.
@@ -506,7 +707,7 @@ var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
 		if r == nil {
 			return "", fmt.Errorf("trustPolicyWithMFA: the resource is not a role")
 		}
-		return MFATrustPolicy(r.TrustPolicy.Text)
+		return MFATrustPolicy(r.ARN, r.TrustPolicy.Text)
 	},
 	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) shellcmd.Args {
 		return strings.Fields(PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24)))

@@ -94,7 +94,7 @@ func TestMFATrustPolicy(t *testing.T) {
 	trust := `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}},
 		{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	out, err := checks.MFATrustPolicy(trust)
+	out, err := checks.MFATrustPolicy("arn:aws:iam::123456789012:role/r", trust)
 	if err != nil {
 		t.Fatal(err)
 	}

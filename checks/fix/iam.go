@@ -416,7 +416,9 @@ func planTrustMFA(pc *planContext, f *checks.Finding) (*Change, string) {
 	if role.TrustPolicy.ParseError != "" {
 		return nil, "the trust policy could not be parsed (" + role.TrustPolicy.ParseError + "); coffer will not rewrite a policy it cannot read"
 	}
-	after, err := checks.MFATrustPolicy(role.TrustPolicy.Text)
+	// A trust policy the merge cannot carry over exactly (duplicate keys…) is refused here, so
+	// the finding is listed as not fixed with the reason instead of becoming a change.
+	after, err := checks.MFATrustPolicy(role.ARN, role.TrustPolicy.Text)
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -433,10 +435,9 @@ func planTrustMFA(pc *planContext, f *checks.Finding) (*Change, string) {
 			}
 			live := checks.DecodePolicyText(aws.ToString(out.Role.AssumeRolePolicyDocument))
 			ex.Before = parseJSON(live)
-			merged, err := checks.MFATrustPolicy(live)
+			merged, err := checks.MFATrustPolicy(role.ARN, live)
 			if err != nil {
-				ex.After = ex.Before
-				return ex, preconditionf("merge MFA condition into trust policy of %s: %v", name, err)
+				return refusedMerge(ex, live, fmt.Sprintf("merge MFA condition into trust policy of %s", name), err)
 			}
 			if sameJSON(merged, live) {
 				ex.After = ex.Before

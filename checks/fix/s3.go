@@ -538,6 +538,8 @@ func planTLSOnly(pc *planContext, f *checks.Finding) (*Change, string) {
 		}
 		current = b.Policy.Text
 	}
+	// A policy the merge cannot carry over exactly (duplicate keys…) is refused here, so the
+	// finding is listed as not fixed with the reason instead of becoming a change.
 	after, err := checks.TLSOnlyPolicy(arn, current)
 	if err != nil {
 		return nil, err.Error()
@@ -561,8 +563,7 @@ func planTLSOnly(pc *planContext, f *checks.Finding) (*Change, string) {
 			ex.Before = parseJSON(live)
 			merged, err := checks.TLSOnlyPolicy(arn, live)
 			if err != nil {
-				ex.After = ex.Before
-				return ex, preconditionf("merge TLS-only statement into policy of %s: %v", name, err)
+				return refusedMerge(ex, live, fmt.Sprintf("merge TLS-only statement into policy of %s", name), err)
 			}
 			if live != "" && sameJSON(merged, live) {
 				ex.After = ex.Before
