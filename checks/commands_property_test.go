@@ -324,3 +324,30 @@ func deepCopySnapshot(t testing.TB, snap *Snapshot) *Snapshot {
 	}
 	return out
 }
+
+// TestRefusedRewritePrintsANote: a bucket policy coffer cannot carry over exactly (a key twice)
+// gets no put-bucket-policy command, but an inert note saying why.
+func TestRefusedRewritePrintsANote(t *testing.T) {
+	snap := loadFixture(t, "drifted")
+	b := &snap.S3.Buckets[0]
+	b.Policy = &Policy{Text: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"` + b.ARN + `/*"}]}`}
+	report, err := builtInEngine(t).Evaluate(context.Background(), snap, EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range report.Findings {
+		if f.CheckID != "s3-bucket-tls-only" || f.Resource.ARN != b.ARN {
+			continue
+		}
+		if f.Status != StatusFail || len(f.Remediation.Commands) != 1 {
+			t.Fatalf("tls-only on %s: %s with commands %q", b.Name, f.Status, f.Remediation.Commands)
+		}
+		note := f.Remediation.Commands[0]
+		t.Log(note)
+		if !strings.HasPrefix(note, "# coffer: not printed") || !strings.Contains(note, "twice") || !shelltest.IsComment(note) {
+			t.Errorf("command = %q, want an inert note naming the duplicate key", note)
+		}
+		return
+	}
+	t.Fatalf("no tls-only finding on %s", b.Name)
+}
