@@ -328,18 +328,6 @@ const (
 	HygieneRuleID = "coffer-hygiene"
 )
 
-// LifecycleWithArchive returns the lifecycle configuration (S3 API JSON) with a whole-bucket rule
-// transitioning current versions to class after days, keeping every existing rule.
-func LifecycleWithArchive(rules []LifecycleRule, days int, class string) (string, error) {
-	return MergeLifecycle(rules, ArchiveRule(days, class))
-}
-
-// LifecycleWithHygiene returns the lifecycle configuration with the hygiene rule added, keeping
-// every existing rule.
-func LifecycleWithHygiene(rules []LifecycleRule, abortDays int) (string, error) {
-	return MergeLifecycle(rules, HygieneRule(abortDays))
-}
-
 // ArchiveRule is the whole-bucket rule coffer adds to move current versions to an archive class.
 func ArchiveRule(days int, class string) map[string]any {
 	return map[string]any{
@@ -359,9 +347,22 @@ func HygieneRule(abortDays int) map[string]any {
 	}
 }
 
+// RewriteLifecycle returns the bucket's lifecycle configuration (S3 API JSON) with the given coffer
+// rules merged in (MergeLifecycle), or a *RefusedRewrite when the snapshot does not hold the whole
+// configuration (Lifecycle.UnmodeledFields): put-bucket-lifecycle-configuration replaces it all.
+func RewriteLifecycle(b *Bucket, add ...map[string]any) (string, error) {
+	if b.Lifecycle != nil {
+		if err := refuseUnmodeled("the lifecycle configuration of bucket "+b.Name, b.Lifecycle.UnmodeledFields); err != nil {
+			return "", err
+		}
+	}
+	return MergeLifecycle(lifecycleRules(b), add...)
+}
+
 // MergeLifecycle returns the lifecycle configuration (S3 API JSON) made of the existing rules plus
 // the given coffer rules; an existing rule with the same ID as an added one is replaced, every
-// other rule is kept.
+// other rule is kept. The rules must be the whole configuration: RewriteLifecycle checks that for
+// a bucket of the snapshot.
 func MergeLifecycle(rules []LifecycleRule, add ...map[string]any) (string, error) {
 	replaced := map[any]bool{}
 	for _, r := range add {
@@ -495,6 +496,9 @@ func DataEventSelectorsFor(t *Trail, partition string, buckets []string) (flag, 
 // TrailSelectors returns the put-event-selectors argument that keeps the trail's selectors and adds
 // S3 data events for the buckets and, when addManagement is set, read and write management events.
 func TrailSelectors(t *Trail, partition string, buckets []string, addManagement bool) (flag, value string, err error) {
+	if err := SelectorsRewriteError(t); err != nil {
+		return "", "", err
+	}
 	if partition == "" {
 		partition = "aws"
 	}
@@ -548,7 +552,11 @@ func BasicSelectorsJSON(basic []EventSelector) []any {
 		for _, d := range s.DataResources {
 			drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
 		}
-		out = append(out, map[string]any{"ReadWriteType": nameOr(s.ReadWriteType, "All"), "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs})
+		sm := map[string]any{"ReadWriteType": nameOr(s.ReadWriteType, "All"), "IncludeManagementEvents": s.IncludeManagementEvents, "DataResources": drs}
+		if len(s.ExcludeManagementEventSources) > 0 {
+			sm["ExcludeManagementEventSources"] = s.ExcludeManagementEventSources
+		}
+		out = append(out, sm)
 	}
 	return out
 }
@@ -576,37 +584,73 @@ func AdvancedSelectorsJSON(adv []AdvancedEventSelector) []any {
 	return out
 }
 
-// PasswordPolicyFlags returns update-account-password-policy flags that keep every current setting
-// and raise length and reuse prevention to at least the required values (the API replaces the
-// whole policy, so unspecified settings would otherwise be reset).
-func PasswordPolicyFlags(cur *PasswordPolicy, minLength, reuse int) string {
+// PasswordPolicyUpdate returns the settings (UpdateAccountPasswordPolicy names) that keep every
+// current setting and raise length and reuse prevention to at least the required values: the API
+// replaces the whole policy, so unspecified settings would otherwise be reset. It refuses
+// (*RefusedRewrite) when the snapshot does not hold the whole policy (PasswordPolicy.UnmodeledFields).
+func PasswordPolicyUpdate(cur *PasswordPolicy, minLength, reuse int) (map[string]any, error) {
 	p := PasswordPolicy{}
 	if cur != nil && cur.Exists {
+		if err := refuseUnmodeled("the account password policy", cur.UnmodeledFields); err != nil {
+			return nil, err
+		}
 		p = *cur
 	}
-	flags := []string{
-		fmt.Sprintf("--minimum-password-length %d", max(int(p.MinimumPasswordLength), minLength)),
-		fmt.Sprintf("--password-reuse-prevention %d", max(int(p.PasswordReusePrevention), reuse)),
+	m := map[string]any{
+		"MinimumPasswordLength":      max(int(p.MinimumPasswordLength), minLength),
+		"PasswordReusePrevention":    max(int(p.PasswordReusePrevention), reuse),
+		"RequireSymbols":             p.RequireSymbols,
+		"RequireNumbers":             p.RequireNumbers,
+		"RequireUppercaseCharacters": p.RequireUppercaseCharacters,
+		"RequireLowercaseCharacters": p.RequireLowercaseCharacters,
+		// With no policy, IAM lets users change their password; keep that.
+		"AllowUsersToChangePassword": p.AllowUsersToChangePassword || cur == nil || !cur.Exists,
 	}
-	boolFlag := func(on bool, name string) {
-		if on {
-			flags = append(flags, "--"+name)
-		} else {
-			flags = append(flags, "--no-"+name)
-		}
-	}
-	boolFlag(p.RequireSymbols, "require-symbols")
-	boolFlag(p.RequireNumbers, "require-numbers")
-	boolFlag(p.RequireUppercaseCharacters, "require-uppercase-characters")
-	boolFlag(p.RequireLowercaseCharacters, "require-lowercase-characters")
-	boolFlag(p.AllowUsersToChangePassword || cur == nil || !cur.Exists, "allow-users-to-change-password")
 	if p.MaxPasswordAge > 0 {
-		flags = append(flags, fmt.Sprintf("--max-password-age %d", p.MaxPasswordAge))
+		m["MaxPasswordAge"] = int(p.MaxPasswordAge)
 	}
 	if p.HardExpiry {
-		flags = append(flags, "--hard-expiry")
+		m["HardExpiry"] = true
 	}
-	return strings.Join(flags, " ")
+	return m, nil
+}
+
+// PasswordPolicyFlags returns the update-account-password-policy flags of PasswordPolicyUpdate.
+func PasswordPolicyFlags(cur *PasswordPolicy, minLength, reuse int) (string, error) {
+	m, err := PasswordPolicyUpdate(cur, minLength, reuse)
+	if err != nil {
+		return "", err
+	}
+	var flags []string
+	for _, s := range []struct{ key, flag string }{
+		{"MinimumPasswordLength", "minimum-password-length"},
+		{"PasswordReusePrevention", "password-reuse-prevention"},
+		{"RequireSymbols", "require-symbols"},
+		{"RequireNumbers", "require-numbers"},
+		{"RequireUppercaseCharacters", "require-uppercase-characters"},
+		{"RequireLowercaseCharacters", "require-lowercase-characters"},
+		{"AllowUsersToChangePassword", "allow-users-to-change-password"},
+		{"MaxPasswordAge", "max-password-age"},
+		{"HardExpiry", "hard-expiry"},
+	} {
+		switch v := m[s.key].(type) {
+		case int:
+			flags = append(flags, fmt.Sprintf("--%s %d", s.flag, v))
+		case bool:
+			if v {
+				flags = append(flags, "--"+s.flag)
+			} else {
+				flags = append(flags, "--no-"+s.flag)
+			}
+		case nil:
+		default:
+			return "", fmt.Errorf("password policy setting %s has unexpected type %T", s.key, v)
+		}
+	}
+	if len(flags) != len(m) {
+		return "", fmt.Errorf("password policy settings %v have no flag", SortedKeys(m))
+	}
+	return strings.Join(flags, " "), nil
 }
 
 // orderedObject is a JSON object that keeps its keys in the order written.
@@ -709,8 +753,19 @@ var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
 		}
 		return MFATrustPolicy(r.ARN, r.TrustPolicy.Text)
 	},
-	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) shellcmd.Args {
-		return strings.Fields(PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24)))
+	"passwordPolicyArgs": func(p *PasswordPolicy, params map[string]any) (shellcmd.Args, error) {
+		flags, err := PasswordPolicyFlags(p, intParam(params, "password_min_length", 14), intParam(params, "password_reuse_prevention", 24))
+		return strings.Fields(flags), err
+	},
+	"replicationConfiguration": func(b *Bucket, add any) (string, error) {
+		if b == nil {
+			return "", fmt.Errorf("replicationConfiguration: the resource is not a bucket")
+		}
+		cfg, ok := add.(map[string]any)
+		if !ok {
+			return "", fmt.Errorf("replicationConfiguration: the configuration to add is a %T, not an object", add)
+		}
+		return ReplicationWithRules(b, cfg)
 	},
 	"dataEventSelectorArgs": unbound("dataEventSelectorArgs"),
 	"trailSelectorArgs":     unbound("trailSelectorArgs"),
@@ -812,5 +867,5 @@ func (ev *evaluation) lifecycleFix(b *Bucket, params map[string]any, own string)
 	if own == checkLifecycleHygiene || ev.fails(checkLifecycleHygiene, b.ARN) {
 		add = append(add, HygieneRule(intParam(params, "abort_multipart_max_days", 7)))
 	}
-	return MergeLifecycle(lifecycleRules(b), add...)
+	return RewriteLifecycle(b, add...)
 }

@@ -110,7 +110,10 @@ func TestMFATrustPolicy(t *testing.T) {
 
 func TestPasswordPolicyFlagsKeepStricterValues(t *testing.T) {
 	cur := &checks.PasswordPolicy{Exists: true, MinimumPasswordLength: 20, PasswordReusePrevention: 5, RequireSymbols: true, MaxPasswordAge: 90}
-	got := checks.PasswordPolicyFlags(cur, 14, 24)
+	got, err := checks.PasswordPolicyFlags(cur, 14, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{"--minimum-password-length 20", "--password-reuse-prevention 24", "--require-symbols", "--no-require-numbers", "--max-password-age 90"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("flags %q lack %q", got, want)

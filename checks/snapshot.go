@@ -64,6 +64,9 @@ type PasswordPolicy struct {
 	MaxPasswordAge             int32 `json:"max_password_age"`
 	HardExpiry                 bool  `json:"hard_expiry"`
 	AllowUsersToChangePassword bool  `json:"allow_users_to_change_password"`
+	// UnmodeledFields names settings AWS returned that the fields above cannot reproduce; the
+	// update command, which replaces the whole policy, is then refused.
+	UnmodeledFields []string `json:"unmodeled_fields,omitempty"`
 }
 
 // S3 holds every bucket of the account, whatever its region.
@@ -124,6 +127,9 @@ type EncryptionRule struct {
 // Lifecycle is the lifecycle configuration; no rules means not configured.
 type Lifecycle struct {
 	Rules []LifecycleRule `json:"rules"`
+	// UnmodeledFields names what AWS returned that the rules above cannot reproduce (see
+	// UnmodeledFields on Trail); a rewrite of the configuration is then refused.
+	UnmodeledFields []string `json:"unmodeled_fields,omitempty"`
 }
 
 // LifecycleRule is one lifecycle rule in a normalised form (the legacy top-level Prefix is folded
@@ -214,6 +220,9 @@ type Logging struct {
 type Replication struct {
 	Role  string            `json:"role"`
 	Rules []ReplicationRule `json:"rules"`
+	// UnmodeledFields names what AWS returned that the rules above cannot reproduce (tag filters,
+	// replication time control, legacy V1 rules...); a rewrite of the configuration is then refused.
+	UnmodeledFields []string `json:"unmodeled_fields,omitempty"`
 }
 
 // ReplicationRule is one replication rule. DestinationBucket is the bucket name (from the ARN).
@@ -376,13 +385,20 @@ type Trail struct {
 	AdvancedEventSelectors     []AdvancedEventSelector `json:"advanced_event_selectors"`
 	// SelectorsRead is false when GetEventSelectors failed.
 	SelectorsRead bool `json:"selectors_read"`
+	// UnmodeledSelectorFields names what GetEventSelectors returned that the selectors above cannot
+	// reproduce, as paths in the API's JSON ("EventSelectors[0].Foo"). Every command and fix that
+	// rewrites the trail's selectors (put-event-selectors replaces them all) is then refused rather
+	// than dropping them. The same holds for UnmodeledFields of the other whole configurations.
+	UnmodeledSelectorFields []string `json:"unmodeled_selector_fields,omitempty"`
 }
 
-// EventSelector is a basic event selector.
+// EventSelector is a basic event selector. ExcludeManagementEventSources lists event sources
+// (kms.amazonaws.com, rdsdata.amazonaws.com) whose management events the selector leaves out.
 type EventSelector struct {
-	ReadWriteType           string         `json:"read_write_type"`
-	IncludeManagementEvents bool           `json:"include_management_events"`
-	DataResources           []DataResource `json:"data_resources"`
+	ReadWriteType                 string         `json:"read_write_type"`
+	IncludeManagementEvents       bool           `json:"include_management_events"`
+	ExcludeManagementEventSources []string       `json:"exclude_management_event_sources,omitempty"`
+	DataResources                 []DataResource `json:"data_resources"`
 }
 
 // DataResource selects data events of a resource type (e.g. AWS::S3::Object) by ARN prefixes.

@@ -206,6 +206,25 @@ func TestSnapshotMatchesSchema(t *testing.T) {
 		})
 	}
 
+	t.Run("accepts the optional fields", func(t *testing.T) {
+		snap := clone(t, full)
+		lost := []string{"Rules[0].Filter.And.Tags"}
+		b := &snap.S3.Buckets[0]
+		b.Lifecycle = &checks.Lifecycle{Rules: []checks.LifecycleRule{}, UnmodeledFields: lost}
+		b.Replication = &checks.Replication{Rules: []checks.ReplicationRule{}, UnmodeledFields: lost}
+		snap.Account.PasswordPolicy = &checks.PasswordPolicy{Exists: true, UnmodeledFields: []string{"NewSetting"}}
+		if len(snap.CloudTrail.Trails) == 0 {
+			t.Fatal("the seeded account has no trail")
+		}
+		tr := &snap.CloudTrail.Trails[0]
+		tr.EventSelectors = []checks.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+			ExcludeManagementEventSources: []string{"kms.amazonaws.com"}, DataResources: []checks.DataResource{}}}
+		tr.UnmodeledSelectorFields = []string{"EventSelectors[0].NewField"}
+		if err := validate(snap); err != nil {
+			t.Errorf("schema rejects the optional fields: %v", err)
+		}
+	})
+
 	t.Run("accepts unreadable items as null", func(t *testing.T) {
 		snap := clone(t, full)
 		b := &snap.S3.Buckets[0]

@@ -97,34 +97,6 @@ func (c *collector) readTrail(ctx context.Context, t types.Trail) checks.Trail {
 		return out
 	}
 	out.SelectorsRead = true
-	for _, es := range sel.EventSelectors {
-		e := checks.EventSelector{
-			ReadWriteType:           string(es.ReadWriteType),
-			IncludeManagementEvents: aws.ToBool(es.IncludeManagementEvents),
-			DataResources:           []checks.DataResource{},
-		}
-		for _, dr := range es.DataResources {
-			e.DataResources = append(e.DataResources, checks.DataResource{
-				Type:   aws.ToString(dr.Type),
-				Values: append([]string{}, dr.Values...),
-			})
-		}
-		out.EventSelectors = append(out.EventSelectors, e)
-	}
-	for _, as := range sel.AdvancedEventSelectors {
-		a := checks.AdvancedEventSelector{Name: aws.ToString(as.Name), FieldSelectors: []checks.FieldSelector{}}
-		for _, fs := range as.FieldSelectors {
-			a.FieldSelectors = append(a.FieldSelectors, checks.FieldSelector{
-				Field:         aws.ToString(fs.Field),
-				Equals:        fs.Equals,
-				StartsWith:    fs.StartsWith,
-				EndsWith:      fs.EndsWith,
-				NotEquals:     fs.NotEquals,
-				NotStartsWith: fs.NotStartsWith,
-				NotEndsWith:   fs.NotEndsWith,
-			})
-		}
-		out.AdvancedEventSelectors = append(out.AdvancedEventSelectors, a)
-	}
+	out.EventSelectors, out.AdvancedEventSelectors, out.UnmodeledSelectorFields = EventSelectors(sel.EventSelectors, sel.AdvancedEventSelectors)
 	return out
 }

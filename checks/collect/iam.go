@@ -114,18 +114,7 @@ func (c *collector) passwordPolicy(ctx context.Context, api iamAPI) *checks.Pass
 	if p == nil {
 		return &checks.PasswordPolicy{Exists: false}
 	}
-	return &checks.PasswordPolicy{
-		Exists:                     true,
-		MinimumPasswordLength:      aws.ToInt32(p.MinimumPasswordLength),
-		PasswordReusePrevention:    aws.ToInt32(p.PasswordReusePrevention),
-		RequireSymbols:             p.RequireSymbols,
-		RequireNumbers:             p.RequireNumbers,
-		RequireUppercaseCharacters: p.RequireUppercaseCharacters,
-		RequireLowercaseCharacters: p.RequireLowercaseCharacters,
-		MaxPasswordAge:             aws.ToInt32(p.MaxPasswordAge),
-		HardExpiry:                 aws.ToBool(p.HardExpiry),
-		AllowUsersToChangePassword: p.AllowUsersToChangePassword,
-	}
+	return PasswordPolicy(p)
 }
 
 // virtualMFADevices lists every virtual MFA device, assigned or not; nil when unreadable.

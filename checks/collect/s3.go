@@ -202,11 +202,7 @@ func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc)
 		fail("GetBucketLifecycleConfiguration", err)
 		return nil
 	}
-	lc := &checks.Lifecycle{Rules: make([]checks.LifecycleRule, 0, len(out.Rules))}
-	for _, r := range out.Rules {
-		lc.Rules = append(lc.Rules, LifecycleRule(r))
-	}
-	return lc
+	return LifecycleConfiguration(out.Rules, out.TransitionDefaultMinimumObjectSize)
 }
 
 // LifecycleRule normalises one rule as the snapshot holds it: the legacy top-level Prefix and the
@@ -381,16 +377,10 @@ func bucketReplication(ctx context.Context, api s3API, name string, fail failFun
 		fail("GetBucketReplication", err)
 		return nil
 	}
-	rep := &checks.Replication{Rules: []checks.ReplicationRule{}}
-	cfg := out.ReplicationConfiguration
-	if cfg == nil {
-		return rep
+	if out.ReplicationConfiguration == nil {
+		return &checks.Replication{Rules: []checks.ReplicationRule{}}
 	}
-	rep.Role = aws.ToString(cfg.Role)
-	for _, r := range cfg.Rules {
-		rep.Rules = append(rep.Rules, replicationRule(r))
-	}
-	return rep
+	return replicationConfiguration(out.ReplicationConfiguration)
 }
 
 // replicationRule normalises one rule: the prefix comes from the legacy field or the filter.

@@ -207,6 +207,43 @@ func TestCollectBucketConfigurations(t *testing.T) {
 				}}}
 			},
 		},
+		{
+			// Replication time control is a setting the snapshot does not record: the
+			// configuration says so, and commands that rewrite it are refused.
+			name: "replication with time control",
+			seed: func(t *testing.T, name string) {
+				must[*s3.PutBucketVersioningOutput](t, "versioning")(s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+					Bucket: aws.String(name), VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
+				}))
+				must[*s3.PutBucketReplicationOutput](t, "replication")(s3c.PutBucketReplication(ctx, &s3.PutBucketReplicationInput{
+					Bucket: aws.String(name),
+					ReplicationConfiguration: &s3types.ReplicationConfiguration{
+						Role: aws.String("arn:aws:iam::123456789012:role/replication"),
+						Rules: []s3types.ReplicationRule{{
+							ID: aws.String("rtc"), Status: s3types.ReplicationRuleStatusEnabled, Priority: aws.Int32(1),
+							Filter:                  &s3types.ReplicationRuleFilter{Prefix: aws.String("")},
+							DeleteMarkerReplication: &s3types.DeleteMarkerReplication{Status: s3types.DeleteMarkerReplicationStatusDisabled},
+							Destination: &s3types.Destination{
+								Bucket: aws.String("arn:aws:s3:::replica-bucket"),
+								ReplicationTime: &s3types.ReplicationTime{
+									Status: s3types.ReplicationTimeStatusEnabled, Time: &s3types.ReplicationTimeValue{Minutes: aws.Int32(15)},
+								},
+								Metrics: &s3types.Metrics{
+									Status: s3types.MetricsStatusEnabled, EventThreshold: &s3types.ReplicationTimeValue{Minutes: aws.Int32(15)},
+								},
+							},
+						}},
+					},
+				}))
+			},
+			want: func(b *checks.Bucket) {
+				b.Versioning = &checks.Versioning{Status: "Enabled"}
+				b.Replication = &checks.Replication{Role: "arn:aws:iam::123456789012:role/replication", Rules: []checks.ReplicationRule{{
+					ID: "rtc", Status: "Enabled", Priority: 1, DestinationBucket: "replica-bucket",
+					DestinationBucketARN: "arn:aws:s3:::replica-bucket",
+				}}, UnmodeledFields: []string{"Rules[0].Destination.Metrics", "Rules[0].Destination.ReplicationTime"}}
+			},
+		},
 	}
 	// Seed every case first, then collect once: a collection is the slow part.
 	for i, tc := range tests {

@@ -13,6 +13,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
@@ -138,7 +139,13 @@ func planMultiRegion(pc *planContext, f *checks.Finding) (*Change, string) {
 		commands = append(commands, shellcmd.Command("aws", "cloudtrail", "start-logging", "--name", name, "--region", region))
 		calls = append(calls, "cloudtrail:StartLogging")
 	}
-	if t.SelectorsRead && !recordsManagement(snapshotSelectors(t)) {
+	// refused: the snapshot does not hold all of the trail's selectors, so adding the management
+	// selector is left to the user, as the printed command is; the rest of the change stands.
+	needsSelector, refused := t.SelectorsRead && !recordsManagement(snapshotSelectors(t)), ""
+	if err := checks.SelectorsRewriteError(t); needsSelector && err != nil {
+		refused = err.Error()
+	}
+	if needsSelector && refused == "" {
 		basic, adv := snapshotSelectors(t)
 		flag, value := addManagementSelector(basic, adv)
 		commands = append(commands, shellcmd.Command("aws", "cloudtrail", "put-event-selectors", "--trail-name", arn, "--region", region, flag, value))
@@ -150,9 +157,12 @@ func planMultiRegion(pc *planContext, f *checks.Finding) (*Change, string) {
 		}
 	}
 	if len(calls) == 0 {
+		if refused != "" {
+			return nil, refused
+		}
 		calls = []string{"cloudtrail:UpdateTrail"} // the snapshot shows nothing to do: re-checked live
 	}
-	return &Change{
+	ch := &Change{
 		Target:      arn,
 		Description: fmt.Sprintf("Make trail %s multi-region (with global service events), logging, and recording read and write management events; existing event selectors are kept.", name),
 		Before:      before, After: after,
@@ -178,6 +188,9 @@ func planMultiRegion(pc *planContext, f *checks.Finding) (*Change, string) {
 			}
 			if err := ensureLogging(ctx, api, arn, name, ex, &b, &a); err != nil {
 				return ex, err
+			}
+			if refused != "" {
+				return ex, nil
 			}
 			sel, err := api.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &arn})
 			if err != nil {
@@ -207,7 +220,11 @@ func planMultiRegion(pc *planContext, f *checks.Finding) (*Change, string) {
 			a.EventSelectors, a.AdvancedEventSelectors = sdkSelectorsJSON(in.EventSelectors, in.AdvancedEventSelectors)
 			return ex, nil
 		},
-	}, ""
+	}
+	if refused != "" {
+		ch.Description = fmt.Sprintf("Make trail %s multi-region (with global service events) and logging; its event selectors are left as they are.", name)
+	}
+	return ch, refused
 }
 
 const managementSelectorName = "coffer: management events"
@@ -423,7 +440,7 @@ func planDataEvents(pc *planContext, f *checks.Finding) (*Change, string) {
 			}
 			// The builder renders every selector from the snapshot's model; only its new, last
 			// selector is taken, appended to the live selectors exactly as AWS returned them, so
-			// fields the model does not carry (ExcludeManagementEventSources) stay too.
+			// even a field the model does not carry (one a newer API adds) stays.
 			in := &cloudtrail.PutEventSelectorsInput{TrailName: &arn}
 			if flag == "--advanced-event-selectors" {
 				var list []cttypes.AdvancedEventSelector
@@ -504,26 +521,11 @@ func snapshotSelectors(t *checks.Trail) ([]checks.EventSelector, []checks.Advanc
 	return t.EventSelectors, t.AdvancedEventSelectors
 }
 
+// selectorsFromAPI converts live selectors as the collector does, for the checks on them, the plan
+// and the journal. The writes append to the live SDK selectors themselves, so a field the model
+// does not hold is kept even then (though the journal would not show it).
 func selectorsFromAPI(out *cloudtrail.GetEventSelectorsOutput) ([]checks.EventSelector, []checks.AdvancedEventSelector) {
-	var basic []checks.EventSelector
-	for _, es := range out.EventSelectors {
-		e := checks.EventSelector{ReadWriteType: string(es.ReadWriteType), IncludeManagementEvents: aws.ToBool(es.IncludeManagementEvents), DataResources: []checks.DataResource{}}
-		for _, dr := range es.DataResources {
-			e.DataResources = append(e.DataResources, checks.DataResource{Type: aws.ToString(dr.Type), Values: slices.Clone(dr.Values)})
-		}
-		basic = append(basic, e)
-	}
-	var adv []checks.AdvancedEventSelector
-	for _, as := range out.AdvancedEventSelectors {
-		a := checks.AdvancedEventSelector{Name: aws.ToString(as.Name), FieldSelectors: []checks.FieldSelector{}}
-		for _, fs := range as.FieldSelectors {
-			a.FieldSelectors = append(a.FieldSelectors, checks.FieldSelector{
-				Field: aws.ToString(fs.Field), Equals: fs.Equals, StartsWith: fs.StartsWith, EndsWith: fs.EndsWith,
-				NotEquals: fs.NotEquals, NotStartsWith: fs.NotStartsWith, NotEndsWith: fs.NotEndsWith,
-			})
-		}
-		adv = append(adv, a)
-	}
+	basic, adv, _ := collect.EventSelectors(out.EventSelectors, out.AdvancedEventSelectors)
 	return basic, adv
 }
 

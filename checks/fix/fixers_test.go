@@ -575,10 +575,12 @@ func existingLifecycleRules() []s3types.LifecycleRule {
 	}
 }
 
+// existingBasicSelectors leave KMS management events out: the fixes must keep that exclusion.
 func existingBasicSelectors() []cttypes.EventSelector {
 	return []cttypes.EventSelector{{
 		ReadWriteType: cttypes.ReadWriteTypeReadOnly, IncludeManagementEvents: aws.Bool(true),
-		DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::other-bucket/"}}},
+		ExcludeManagementEventSources: []string{"kms.amazonaws.com"},
+		DataResources:                 []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::other-bucket/"}}},
 	}}
 }
 

@@ -87,7 +87,12 @@ func passwordPolicyInput(flags string) (*iam.UpdateAccountPasswordPolicyInput, *
 func planPasswordPolicy(pc *planContext, f *checks.Finding) (*Change, string) {
 	minLen, reuse := pc.cfg.Params.PasswordMinLength, pc.cfg.Params.PasswordReusePrevention
 	cur := pc.snap.Account.PasswordPolicy
-	_, want, err := passwordPolicyInput(checks.PasswordPolicyFlags(cur, minLen, reuse))
+	// A policy with settings the snapshot does not record is refused here, as its printed command is.
+	flags, err := checks.PasswordPolicyFlags(cur, minLen, reuse)
+	if err != nil {
+		return nil, err.Error()
+	}
+	_, want, err := passwordPolicyInput(flags)
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -106,21 +111,20 @@ func planPasswordPolicy(pc *planContext, f *checks.Finding) (*Change, string) {
 			case err != nil:
 				return ex, fmt.Errorf("get account password policy: %w", err)
 			case out.PasswordPolicy != nil:
-				p := out.PasswordPolicy
-				live = &checks.PasswordPolicy{
-					Exists: true, MinimumPasswordLength: aws.ToInt32(p.MinimumPasswordLength), PasswordReusePrevention: aws.ToInt32(p.PasswordReusePrevention),
-					RequireSymbols: p.RequireSymbols, RequireNumbers: p.RequireNumbers,
-					RequireUppercaseCharacters: p.RequireUppercaseCharacters, RequireLowercaseCharacters: p.RequireLowercaseCharacters,
-					MaxPasswordAge: aws.ToInt32(p.MaxPasswordAge), HardExpiry: aws.ToBool(p.HardExpiry),
-					AllowUsersToChangePassword: p.AllowUsersToChangePassword,
-				}
+				live = collect.PasswordPolicy(out.PasswordPolicy)
 			}
 			ex.Before = passwordPolicyJSON(live)
 			if live.Exists && int(live.MinimumPasswordLength) >= minLen && int(live.PasswordReusePrevention) >= reuse {
 				ex.After = ex.Before
 				return ex, nil
 			}
-			in, want, err := passwordPolicyInput(checks.PasswordPolicyFlags(live, minLen, reuse))
+			// The update replaces the whole policy: a live setting coffer cannot write back makes
+			// PasswordPolicyFlags refuse, and nothing is changed.
+			flags, err := checks.PasswordPolicyFlags(live, minLen, reuse)
+			if err != nil {
+				return ex, preconditionf("build password policy: %v", err)
+			}
+			in, want, err := passwordPolicyInput(flags)
 			if err != nil {
 				return ex, preconditionf("build password policy: %v", err)
 			}

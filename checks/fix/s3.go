@@ -600,9 +600,7 @@ func planLifecycleArchive(pc *planContext, f *checks.Finding) (*Change, string) 
 	return planLifecycle(pc, f, lifecycleFix{
 		description: fmt.Sprintf("Add lifecycle rule %q moving current versions of the whole bucket to %s after %d days; every existing rule is kept.", checks.ArchiveRuleID, class, days),
 		satisfied:   func(rules []checks.LifecycleRule) bool { return archives(rules, classes, days) },
-		merge: func(rules []checks.LifecycleRule) (string, error) {
-			return checks.LifecycleWithArchive(rules, days, class)
-		},
+		add:         []map[string]any{checks.ArchiveRule(days, class)},
 	})
 }
 
@@ -611,9 +609,7 @@ func planLifecycleHygiene(pc *planContext, f *checks.Finding) (*Change, string) 
 	return planLifecycle(pc, f, lifecycleFix{
 		description: fmt.Sprintf("Add lifecycle rule %q moving noncurrent versions to GLACIER after 30 days (never expiring them) and aborting incomplete multipart uploads after %d days; every existing rule is kept.", checks.HygieneRuleID, abort),
 		satisfied:   func(rules []checks.LifecycleRule) bool { return tidies(rules, abort) },
-		merge: func(rules []checks.LifecycleRule) (string, error) {
-			return checks.LifecycleWithHygiene(rules, abort)
-		},
+		add:         []map[string]any{checks.HygieneRule(abort)},
 	})
 }
 
@@ -621,19 +617,22 @@ type lifecycleFix struct {
 	description string
 	// satisfied mirrors the check on the live rules, so a fix already in place is not rewritten.
 	satisfied func([]checks.LifecycleRule) bool
-	// merge returns the configuration (S3 API JSON) with coffer's rule added to rules.
-	merge func([]checks.LifecycleRule) (string, error)
+	// add is coffer's rule, merged into the existing ones (checks.MergeLifecycle).
+	add []map[string]any
 }
 
 func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change, string) {
 	name, region := f.Resource.Name, f.Resource.Region
-	var rules []checks.LifecycleRule
 	var before any
-	if b := pc.bucket(f); b != nil && b.Lifecycle != nil {
-		rules = b.Lifecycle.Rules
-		before = lifecycleJSON(rules)
+	b := pc.bucket(f)
+	if b == nil {
+		b = &checks.Bucket{Name: name}
 	}
-	after, err := lf.merge(rules)
+	if b.Lifecycle != nil {
+		before = lifecycleJSON(b.Lifecycle.Rules)
+	}
+	// Refused, like the printed command, when the snapshot does not hold the whole configuration.
+	after, err := checks.RewriteLifecycle(b, lf.add...)
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -647,13 +646,13 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 			if err != nil {
 				return nil, err
 			}
-			merged, err := lf.merge(rules)
+			merged, err := checks.MergeLifecycle(rules, lf.add...)
 			return parseJSON(merged), err
 		},
 		apply: func(ctx context.Context, cl *Clients, _ string) (*execution, error) {
 			api := cl.S3(region)
 			ex := &execution{}
-			var live []checks.LifecycleRule
+			live := &checks.Lifecycle{}
 			var minSize s3types.TransitionDefaultMinimumObjectSize
 			out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
 			switch {
@@ -661,17 +660,20 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 			case err != nil:
 				return ex, fmt.Errorf("get lifecycle of %s: %w", name, err)
 			default:
-				for _, r := range out.Rules {
-					live = append(live, collect.LifecycleRule(r))
-				}
+				live = collect.LifecycleConfiguration(out.Rules, out.TransitionDefaultMinimumObjectSize)
 				minSize = out.TransitionDefaultMinimumObjectSize
-				ex.Before = lifecycleJSON(live)
+				// The minimum object size is passed through as it was (below): only what the
+				// rules rewritten from the model would lose refuses the change.
+				live.UnmodeledFields = slices.DeleteFunc(live.UnmodeledFields, func(f string) bool { return f == collect.MinimumObjectSizeField })
+				ex.Before = lifecycleJSON(live.Rules)
 			}
-			if lf.satisfied(live) {
+			if lf.satisfied(live.Rules) {
 				ex.After = ex.Before
 				return ex, nil
 			}
-			merged, err := lf.merge(live)
+			// The live configuration may hold what the snapshot's did not: RewriteLifecycle
+			// refuses then too, before anything is written.
+			merged, err := checks.RewriteLifecycle(&checks.Bucket{Name: name, Lifecycle: live}, lf.add...)
 			if err != nil {
 				return ex, preconditionf("merge lifecycle rules of %s: %v", name, err)
 			}

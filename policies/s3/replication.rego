@@ -22,11 +22,12 @@
 #     summary: >-
 #       With versioning on in both buckets (s3-bucket-versioning), replicate the primary to its standby
 #       with a role S3 can assume (replace any placeholder role, bucket or key shown). The command
-#       replaces the bucket's whole replication configuration; add any existing rules to it first.
+#       writes the bucket's whole replication configuration: it keeps every existing rule and adds
+#       coffer's (no command is printed when a rule holds settings the snapshot does not record).
 #       Delete markers are not replicated, so a delete on the primary does not hide the standby's copy.
 #     fix: manual
 #     commands:
-#       - aws s3api put-bucket-replication --bucket {{.Resource.Name}} --region {{.Resource.Region}} --replication-configuration {{sq (tojson .Vars.replication_configuration)}}
+#       - aws s3api put-bucket-replication --bucket {{.Resource.Name}} --region {{.Resource.Region}} --replication-configuration {{sq (replicationConfiguration .Bucket .Vars.replication_configuration)}}
 package coffer.s3.replication
 
 import data.lib.resource
@@ -184,8 +185,8 @@ shown_key(k) := "no replica key" if k in {"", null}
 
 shown_key(k) := sprintf("key %s", [k]) if not k in {"", null}
 
-# fix_vars(b) holds a replication configuration for the remediation command, with placeholders for
-# what the snapshot cannot tell.
+# fix_vars(b) holds the role and the rule coffer adds for the remediation command, with placeholders
+# for what the snapshot cannot tell; replicationConfiguration merges it with the existing rules.
 fix_vars(b) := {"replication_configuration": {
 	"Role": replication_role(b),
 	"Rules": [object.union(
