@@ -32,7 +32,7 @@
 #       - |-
 #         {{if .Vars.trail_name}}aws cloudtrail put-event-selectors --trail-name {{.Vars.trail_name}} --region {{.Vars.trail_region}} {{dataEventSelectorArgs .Vars.trail_arn .Resource.Name}}{{if .Vars.start_logging}}
 #         aws cloudtrail start-logging --name {{.Vars.trail_name}} --region {{.Vars.trail_region}}{{end}}{{else}}aws cloudtrail create-trail --name {{.Fix.TrailName}} --s3-bucket-name {{.Fix.TrailBucket}} --is-multi-region-trail --enable-log-file-validation --region {{.Resource.Region}}
-#         aws cloudtrail put-event-selectors --trail-name {{.Fix.TrailName}} --region {{.Resource.Region}} --advanced-event-selectors {{sq (tojson .Vars.new_trail_selectors)}}
+#         aws cloudtrail put-event-selectors --trail-name {{.Fix.TrailName}} --region {{.Resource.Region}} --advanced-event-selectors {{tojson .Vars.new_trail_selectors}}
 #         aws cloudtrail start-logging --name {{.Fix.TrailName}} --region {{.Resource.Region}}{{end}}
 package coffer.cloudtrail.s3_data_events
 

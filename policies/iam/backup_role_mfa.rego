@@ -27,7 +27,7 @@
 #       assume the role with --serial-number and --token-code (or a profile with mfa_serial).
 #     fix: opt-in
 #     commands:
-#       - aws iam update-assume-role-policy --role-name {{.Resource.Name}} --policy-document {{sq (trustPolicyWithMFA .Role)}}
+#       - aws iam update-assume-role-policy --role-name {{.Resource.Name}} --policy-document {{trustPolicyWithMFA .Role}}
 package coffer.iam.backup_role_mfa
 
 import data.lib.iam

@@ -25,7 +25,7 @@
 #       class within the required days, keeping every existing rule.
 #     fix: auto
 #     commands:
-#       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --region {{.Resource.Region}} --lifecycle-configuration {{sq (lifecycleArchive .Bucket .Params)}}
+#       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --region {{.Resource.Region}} --lifecycle-configuration {{lifecycleArchive .Bucket .Params}}
 package coffer.s3.lifecycle_archive
 
 import data.lib.s3

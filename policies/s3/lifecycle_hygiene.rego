@@ -23,7 +23,7 @@
 #       aborts incomplete multipart uploads, keeping every existing rule.
 #     fix: auto
 #     commands:
-#       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --region {{.Resource.Region}} --lifecycle-configuration {{sq (lifecycleHygiene .Bucket .Params)}}
+#       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --region {{.Resource.Region}} --lifecycle-configuration {{lifecycleHygiene .Bucket .Params}}
 package coffer.s3.lifecycle_hygiene
 
 import data.lib.s3

@@ -27,7 +27,7 @@
 #       Delete markers are not replicated, so a delete on the primary does not hide the standby's copy.
 #     fix: manual
 #     commands:
-#       - aws s3api put-bucket-replication --bucket {{.Resource.Name}} --region {{.Resource.Region}} --replication-configuration {{sq (replicationConfiguration .Bucket .Vars.replication_configuration)}}
+#       - aws s3api put-bucket-replication --bucket {{.Resource.Name}} --region {{.Resource.Region}} --replication-configuration {{replicationConfiguration .Bucket .Vars.replication_configuration}}
 package coffer.s3.replication
 
 import data.lib.resource

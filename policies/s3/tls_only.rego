@@ -23,7 +23,7 @@
 #       to the bucket policy, keeping every existing statement.
 #     fix: auto
 #     commands:
-#       - aws s3api put-bucket-policy --bucket {{.Resource.Name}} --region {{.Resource.Region}} --policy {{sq (tlsPolicy .Bucket)}}
+#       - aws s3api put-bucket-policy --bucket {{.Resource.Name}} --region {{.Resource.Region}} --policy {{tlsPolicy .Bucket}}
 package coffer.s3.tls_only
 
 import data.lib.s3
