@@ -92,7 +92,9 @@ type EngineOptions struct {
 	PolicyDirs []string
 }
 
-// NewEngine parses, validates and compiles the policies and prepares one query per check.
+// NewEngine parses, validates and compiles the policies and prepares one query per check. The
+// policies are type-checked against the input (NewPolicyCompiler): a reference to a field the
+// snapshot does not have is a PolicyError naming the file and line.
 func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
 	modules := map[string]*ast.Module{}
 	var errs PolicyErrors
@@ -146,7 +148,10 @@ func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	compiler := ast.NewCompiler()
+	compiler, err := NewPolicyCompiler()
+	if err != nil {
+		return nil, err
+	}
 	compiler.Compile(modules)
 	if compiler.Failed() {
 		return nil, astErrors("", compiler.Errors)
@@ -213,7 +218,7 @@ func astErrors(file string, err error) PolicyErrors {
 	}
 	out := make(PolicyErrors, 0, len(astErrs))
 	for _, e := range astErrs {
-		pe := &PolicyError{File: file, Msg: e.Message}
+		pe := &PolicyError{File: file, Msg: policyErrorMsg(e)}
 		if e.Location != nil {
 			if e.Location.File != "" {
 				pe.File = e.Location.File

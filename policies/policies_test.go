@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/policies"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/tester"
@@ -33,8 +34,15 @@ func TestRego(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load policies: %v", err)
 	}
+	// The tests compile as the engine compiles the checks, type-checked against the input schema.
+	// Their partial inputs (`with input as {...}`) still type-check: OPA types a document replaced
+	// by `with` as the union of its schema type and the replacement's type.
+	compiler, err := checks.NewPolicyCompiler()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
-	results, err := tester.NewRunner().SetModules(modules).RaiseBuiltinErrors(true).RunTests(ctx, nil)
+	results, err := tester.NewRunner().SetCompiler(compiler).SetModules(modules).RaiseBuiltinErrors(true).RunTests(ctx, nil)
 	if err != nil {
 		t.Fatalf("run rego tests: %v", err)
 	}

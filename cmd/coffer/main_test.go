@@ -198,6 +198,31 @@ func TestScanBadInputExit2AndWriteNothing(t *testing.T) {
 	badRego := filepath.Join(dir, "rego")
 	os.Mkdir(badRego, 0o700)
 	os.WriteFile(filepath.Join(badRego, "mine.rego"), []byte("package mine\n\nimport rego.v1\n\ndeny contains x if {\n"), 0o600)
+	// A check that reads fields the snapshot does not have: before policies were type-checked
+	// against the snapshot schema, it loaded and silently found nothing.
+	typoRego := filepath.Join(dir, "typo")
+	os.Mkdir(typoRego, 0o700)
+	os.WriteFile(filepath.Join(typoRego, "mine.rego"), []byte(`# METADATA
+# title: Buckets are versioned
+# custom:
+#   id: mine-versioning
+#   severity: HIGH
+#   service: s3
+#   remediation:
+#     summary: Turn versioning on.
+#     fix: manual
+package mine
+
+import rego.v1
+
+resources contains b.arn if some b in input.s3.bukets
+
+deny contains {"resource": b.arn, "msg": sprintf("%s is not versioned.", [b.name])} if {
+	some b in input.s3.buckets
+	b.versioning.stauts != "Enabled"
+}
+`), 0o600)
+	typoFile := filepath.Join(typoRego, "mine.rego")
 
 	tests := []struct {
 		name string
@@ -210,6 +235,8 @@ func TestScanBadInputExit2AndWriteNothing(t *testing.T) {
 		{"unknown config key", []string{"--snapshot", good, "--config", badConfig}, "coffer.yaml:2:"},
 		{"other account", []string{"--snapshot", good, "--config", otherAccount}, "not the expected account 999999999999"},
 		{"broken user rego", []string{"--snapshot", good, "--policy-dir", badRego}, "mine.rego:"},
+		{"user rego reads a field the snapshot lacks", []string{"--snapshot", good, "--policy-dir", typoRego}, typoFile + `:14: undefined ref: input.s3.bukets: input.s3 has no field "bukets" (it has "buckets")`},
+		{"user rego reads a nested field the snapshot lacks", []string{"--snapshot", good, "--policy-dir", typoRego}, typoFile + `:18: undefined ref: b.versioning.stauts: b.versioning has no field "stauts" (it has "mfa_delete", "status")`},
 		{"unknown format", []string{"--snapshot", good, "--format", "yaml"}, `unknown format "yaml"`},
 		{"two formats on stdout", []string{"--snapshot", good, "--format", "json", "--format", "table", "--format", "markdown"}, "only one format can go to stdout"},
 		{"bad fail-on", []string{"--snapshot", good, "--fail-on", "urgent"}, "--fail-on"},
