@@ -48,13 +48,13 @@ func TestHTMLGolden(t *testing.T) {
 // TestHTMLDeterministic renders from shuffled findings and rules and expects the same bytes, and
 // checks that the reporter left its input alone.
 func TestHTMLDeterministic(t *testing.T) {
-	r := goldenReport()
+	r := htmlGoldenReport()
 	first := render(t, FormatHTML, Options{}, r)
-	if diff := cmp.Diff(goldenReport(), r); diff != "" {
+	if diff := cmp.Diff(htmlGoldenReport(), r); diff != "" {
 		t.Fatalf("html reporter modified the report (-before +after):\n%s", diff)
 	}
 	for seed := uint64(1); seed <= 3; seed++ {
-		shuffled := goldenReport()
+		shuffled := htmlGoldenReport()
 		rng := rand.New(rand.NewPCG(seed, 7))
 		rng.Shuffle(len(shuffled.Findings), func(i, j int) {
 			shuffled.Findings[i], shuffled.Findings[j] = shuffled.Findings[j], shuffled.Findings[i]
