@@ -56,6 +56,11 @@ type Engine struct {
 	// order is the order rules are started in: the bucket checks, which dominate on large
 	// accounts, first, so that the cheap account-wide ones fill the cores at the end.
 	order []int
+
+	// rewriters are the rules whose commands rewrite a whole configuration, by configuration
+	// (remediation.rewrites); built on first use by Evaluate.
+	rewritersOnce sync.Once
+	rewriters     map[string][]rewriter
 }
 
 type loadedRule struct {
@@ -253,7 +258,9 @@ type ruleMetadata struct {
 		Summary  string   `json:"summary"`
 		Fix      string   `json:"fix"`
 		Commands []string `json:"commands"`
+		Rewrites string   `json:"rewrites"`
 	} `json:"remediation"`
+	Matrix *MatrixColumn `json:"matrix"`
 }
 
 var (
@@ -261,6 +268,7 @@ var (
 	requiresPattern = regexp.MustCompile(`^[a-z0-9]+:[A-Z][A-Za-z0-9]+$`)
 	knownFrameworks = map[string]bool{FrameworkCIS: true, FrameworkFSBP: true, FrameworkWorkshop: true}
 	knownFixClasses = map[FixClass]bool{FixAuto: true, FixOptIn: true, FixManual: true}
+	knownTables     = map[string]bool{MatrixBuckets: true, MatrixPrincipals: true}
 )
 
 func ruleFromAnnotation(file string, mod *ast.Module, a *ast.Annotations) (Rule, *PolicyError) {
@@ -325,14 +333,28 @@ func ruleFromAnnotation(file string, mod *ast.Module, a *ast.Annotations) (Rule,
 	if m.Remediation.Summary == "" {
 		return fail("remediation.summary is required")
 	}
+	if err := checkRewrites(m.Remediation.Rewrites, m.Remediation.Commands); err != nil {
+		return fail("remediation.rewrites %v", err)
+	}
+	if mx := m.Matrix; mx != nil {
+		if !knownTables[mx.Table] {
+			return fail("matrix.table %q must be %s or %s", mx.Table, MatrixBuckets, MatrixPrincipals)
+		}
+		if strings.TrimSpace(mx.Column) == "" {
+			return fail("matrix.column is required: the header of the column the check shows in")
+		}
+		if mx.Order < 0 {
+			return fail("matrix.order %d must not be negative", mx.Order)
+		}
+	}
 	if !definesRule(mod, "resources") || !definesRule(mod, "deny") {
 		return fail("package %s must define both `resources` and `deny`", mod.Package.Path)
 	}
 	return Rule{
 		ID: m.ID, Title: a.Title, Description: strings.TrimSpace(a.Description), Severity: sev,
 		Service: m.Service, AppliesTo: m.AppliesTo, Frameworks: frameworks,
-		Remediation: RuleRemediation{Summary: m.Remediation.Summary, Commands: m.Remediation.Commands, Fix: fix},
-		Requires:    m.Requires, Package: mod.Package.Path.String(), Source: file,
+		Remediation: RuleRemediation{Summary: m.Remediation.Summary, Commands: m.Remediation.Commands, Fix: fix, Rewrites: m.Remediation.Rewrites},
+		Requires:    m.Requires, Matrix: m.Matrix, Package: mod.Package.Path.String(), Source: file,
 	}, nil
 }
 
@@ -386,6 +408,8 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		return nil, err
 	}
 	ev.rules = e.rules
+	e.rewritersOnce.Do(func() { e.rewriters = indexRewriters(e.rules) })
+	ev.rewriters = e.rewriters
 	ev.onCommandLine = opts.onCommandLine
 	results := make([][]Finding, len(e.rules))
 	notices := make([][]string, len(e.rules))
@@ -465,6 +489,8 @@ type evaluation struct {
 	index  resourceIndex
 	byOp   map[string][]CollectError
 	rules  []*loadedRule
+	// rewriters are the engine's rules that rewrite a whole configuration, by configuration.
+	rewriters map[string][]rewriter
 	// failVars maps check id → resource ARN → the vars of its FAIL finding (waivers applied); set
 	// once all rules have run.
 	failVars map[string]map[string]map[string]any

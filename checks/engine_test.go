@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -276,6 +277,14 @@ func TestEngineRejectsBadPolicies(t *testing.T) {
 		{"bad template", "tmpl.rego", strings.Replace(versioningRego, "{{.Resource.Name}}", "{{.Resource.Name", 1), "remediation command 1"},
 		{"missing deny", "nodeny.rego", strings.Replace(versioningRego, "deny contains", "other contains", 1), "must define both"},
 		{"unknown fix class", "fix.rego", strings.Replace(versioningRego, "fix: auto", "fix: sometimes", 1), "remediation.fix"},
+		{"unknown matrix table", "table.rego", withMatrix("table: files\n#     column: Versioning"), `matrix.table "files" must be buckets or principals`},
+		{"matrix without column", "column.rego", withMatrix("table: buckets\n#     order: 3"), "matrix.column is required"},
+		{"negative matrix order", "order.rego", withMatrix("table: buckets\n#     column: Versioning\n#     order: -1"), "matrix.order -1 must not be negative"},
+		{"unknown matrix field", "colour.rego", withMatrix("table: buckets\n#     column: Versioning\n#     colour: red"), `unknown field "colour"`},
+		{"unknown rewrites", "rw.rego", strings.Replace(versioningRego, "fix: auto", "fix: auto\n#     rewrites: bucket-versioning", 1), `remediation.rewrites "bucket-versioning" must be lifecycle or trail-selectors`},
+		{"rewrites with no merging function", "rwnone.rego", strings.Replace(versioningRego, "fix: auto", "fix: auto\n#     rewrites: lifecycle", 1), "remediation.rewrites is lifecycle, but no command calls lifecycleArchive or lifecycleHygiene"},
+		{"merging function without rewrites", "rwmissing.rego", lifecycleRule("", "lifecycleHygiene"), "remediation.rewrites must be lifecycle: the commands call lifecycleHygiene"},
+		{"merging function of another configuration", "rwother.rego", lifecycleRule("trail-selectors", "lifecycleArchive"), "remediation.rewrites must be lifecycle: the commands call lifecycleArchive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -292,6 +301,10 @@ func TestEngineRejectsBadPolicies(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), filepath.Join(dir, tc.file)) {
 				t.Errorf("error %q should name the file and contain %q", err, tc.want)
 			}
+			// Metadata errors point at the METADATA block (line 1 of these files).
+			if strings.Contains(err.Error(), "METADATA") && !strings.Contains(err.Error(), filepath.Join(dir, tc.file)+":1:") {
+				t.Errorf("error %q should name line 1 of %s", err, tc.file)
+			}
 			var pe checks.PolicyErrors
 			var single *checks.PolicyError
 			if !errors.As(err, &pe) && !errors.As(err, &single) {
@@ -299,6 +312,100 @@ func TestEngineRejectsBadPolicies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withMatrix is versioningRego with a custom.matrix block of the given (indented) lines.
+func withMatrix(lines string) string {
+	return strings.Replace(versioningRego, "#   remediation:\n", "#   matrix:\n#     "+lines+"\n#   remediation:\n", 1)
+}
+
+// lifecycleRule is a user check whose command rewrites the bucket's lifecycle through fn, with the
+// given remediation.rewrites (none when empty). It fails on every bucket whose name has prefix.
+func lifecycleRule(rewrites, fn string) string {
+	return lifecycleCheck("user-"+strings.ToLower(fn), rewrites, fn, "")
+}
+
+func lifecycleCheck(id, rewrites, fn, prefix string) string {
+	meta := ""
+	if rewrites != "" {
+		meta = "\n#     rewrites: " + rewrites
+	}
+	return fmt.Sprintf(`# METADATA
+# title: Buckets have a lifecycle (%[1]s)
+# custom:
+#   id: %[1]s
+#   severity: LOW
+#   service: s3
+#   remediation:
+#     summary: Add the rule.
+#     fix: auto%[2]s
+#     commands:
+#       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --lifecycle-configuration {{%[3]s .Bucket .Params}}
+package coffer.user.%[4]s
+
+import data.lib.resource
+import rego.v1
+
+resources contains resource.bucket(b) if some b in input.s3.buckets
+
+deny contains {"resource": resource.bucket(b), "msg": sprintf("Bucket %%s lacks the rule.", [b.name])} if {
+	some b in input.s3.buckets
+	startswith(b.name, %[5]q)
+}
+`, id, meta, fn, strings.ReplaceAll(id, "-", "_"), prefix)
+}
+
+// TestRewritesMergeByMetadata: two user checks (ids coffer knows nothing about) that declare
+// remediation.rewrites: lifecycle print, on a bucket where both fail, one lifecycle carrying both
+// rules, and on a bucket where one fails, its own rule only.
+func TestRewritesMergeByMetadata(t *testing.T) {
+	e := testEngine(t, map[string]string{
+		"user/archive.rego": lifecycleCheck("acme-archive", "lifecycle", "lifecycleArchive", "both-"),
+		"user/hygiene.rego": lifecycleCheck("acme-hygiene", "lifecycle", "lifecycleHygiene", ""),
+	})
+	snap := snapshot(bucket("both-1", "Enabled"), bucket("hygiene-only", "Enabled"))
+	r, err := e.Evaluate(context.Background(), snap, checks.EvalOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]checks.Rule{}
+	for _, rule := range r.Rules {
+		rules[rule.ID] = rule
+	}
+	if got := rules["acme-archive"].Remediation.Rewrites; got != checks.RewritesLifecycle {
+		t.Errorf("acme-archive's Rule.Remediation.Rewrites = %q, want %q", got, checks.RewritesLifecycle)
+	}
+	tests := []struct {
+		check, arn string
+		want       []string // lifecycle rule ids in the printed configuration, in order
+	}{
+		{"acme-archive", "arn:aws:s3:::both-1", []string{checks.ArchiveRuleID, checks.HygieneRuleID}},
+		{"acme-hygiene", "arn:aws:s3:::both-1", []string{checks.ArchiveRuleID, checks.HygieneRuleID}},
+		{"acme-hygiene", "arn:aws:s3:::hygiene-only", []string{checks.HygieneRuleID}},
+	}
+	ruleID := regexp.MustCompile(`"ID":"([a-z-]+)"`)
+	for _, tc := range tests {
+		f := findingOf(r, tc.check, tc.arn)
+		if f == nil || f.Status != checks.StatusFail || len(f.Remediation.Commands) != 1 {
+			t.Fatalf("%s on %s: %+v, want one FAIL with one command", tc.check, tc.arn, f)
+		}
+		var got []string
+		for _, m := range ruleID.FindAllStringSubmatch(f.Remediation.Commands[0], -1) {
+			got = append(got, m[1])
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s on %s: lifecycle rules (-want +got):\n%s\n%s", tc.check, tc.arn, diff, f.Remediation.Commands[0])
+		}
+	}
+}
+
+func findingOf(r *checks.Report, check, arn string) *checks.Finding {
+	for i := range r.Findings {
+		if r.Findings[i].CheckID == check && r.Findings[i].Resource.ARN == arn {
+			return &r.Findings[i]
+		}
+	}
+	return nil
 }
 
 func TestEngineRejectsDuplicateIDs(t *testing.T) {

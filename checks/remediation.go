@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
@@ -745,8 +746,8 @@ var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
 		}
 		return TLSOnlyPolicy(b.ARN, current)
 	},
-	"lifecycleArchive": unbound("lifecycleArchive"),
-	"lifecycleHygiene": unbound("lifecycleHygiene"),
+	fnLifecycleArchive: unbound(fnLifecycleArchive),
+	fnLifecycleHygiene: unbound(fnLifecycleHygiene),
 	"trustPolicyWithMFA": func(r *Role) (string, error) {
 		if r == nil {
 			return "", fmt.Errorf("trustPolicyWithMFA: the resource is not a role")
@@ -767,8 +768,8 @@ var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
 		}
 		return ReplicationWithRules(b, cfg)
 	},
-	"dataEventSelectorArgs": unbound("dataEventSelectorArgs"),
-	"trailSelectorArgs":     unbound("trailSelectorArgs"),
+	fnDataEventSelectorArgs: unbound(fnDataEventSelectorArgs),
+	fnTrailSelectorArgs:     unbound(fnTrailSelectorArgs),
 })
 
 func mergeFuncs(funcMaps ...template.FuncMap) template.FuncMap {
@@ -792,36 +793,29 @@ func lifecycleRules(b *Bucket) []LifecycleRule {
 	return b.Lifecycle.Rules
 }
 
-// Check ids whose remediation merges with others on the same resource or trail.
-const (
-	checkLifecycleArchive = "s3-bucket-lifecycle-archive"
-	checkLifecycleHygiene = "s3-bucket-lifecycle-hygiene"
-	checkDataEvents       = "cloudtrail-s3-data-events"
-	checkMultiRegion      = "cloudtrail-multi-region"
-)
-
 // funcs binds the functions that need the snapshot or the other failures to this evaluation.
 func (ev *evaluation) funcs() template.FuncMap {
 	return template.FuncMap{
-		"lifecycleArchive": func(b *Bucket, params map[string]any) (string, error) {
-			return ev.lifecycleFix(b, params, checkLifecycleArchive)
+		fnLifecycleArchive: func(b *Bucket, params map[string]any) (string, error) {
+			return ev.lifecycleFix(b, params, fnLifecycleArchive)
 		},
-		"lifecycleHygiene": func(b *Bucket, params map[string]any) (string, error) {
-			return ev.lifecycleFix(b, params, checkLifecycleHygiene)
+		fnLifecycleHygiene: func(b *Bucket, params map[string]any) (string, error) {
+			return ev.lifecycleFix(b, params, fnLifecycleHygiene)
 		},
-		"dataEventSelectorArgs": func(trailARN any, bucket string) (shellcmd.Args, error) {
+		fnDataEventSelectorArgs: func(trailARN any, bucket string) (shellcmd.Args, error) {
 			return ev.trailSelectorArgs(trailARN, bucket)
 		},
-		"trailSelectorArgs": func(trailARN any) (shellcmd.Args, error) {
+		fnTrailSelectorArgs: func(trailARN any) (shellcmd.Args, error) {
 			return ev.trailSelectorArgs(trailARN, "")
 		},
 	}
 }
 
 // trailSelectorArgs returns the put-event-selectors argument for a trail with everything the failing
-// checks need from it: data events for bucket (when set) and every bucket whose
-// cloudtrail-s3-data-events finding points at this trail, and management events when
-// cloudtrail-multi-region chose this trail. Every command
+// checks need from it: data events for bucket (when set) and for every bucket on which a check
+// whose commands call dataEventSelectorArgs fails with vars.trail_arn = this trail, and management
+// events when a check whose commands call trailSelectorArgs fails with vars.trail_arn = this trail
+// and vars.selectors_flag set (it chose this trail and found its selectors lacking). Every command
 // that updates the trail's selectors prints this same argument, so none undoes another.
 func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (shellcmd.Args, error) {
 	arn := fmt.Sprint(trailARN)
@@ -829,17 +823,20 @@ func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (shellcmd.A
 	if t == nil {
 		return nil, fmt.Errorf("trail %v is not in the snapshot", trailARN)
 	}
+	dataEvents := ev.rewritersCalling(RewritesTrailSelectors, fnDataEventSelectorArgs)
 	var buckets []string
 	for _, b := range ev.snap.S3.Buckets {
-		if b.Name == bucket || fmt.Sprint(ev.failVars[checkDataEvents][b.ARN]["trail_arn"]) == arn {
+		if b.Name == bucket || ev.failsOnTrail(dataEvents, b.ARN, arn) {
 			buckets = append(buckets, b.Name)
 		}
 	}
 	sort.Strings(buckets)
 	addManagement := false
-	for _, vars := range ev.failVars[checkMultiRegion] {
-		if fmt.Sprint(vars["trail_arn"]) == arn && vars["selectors_flag"] != nil {
-			addManagement = true
+	for _, id := range ev.rewritersCalling(RewritesTrailSelectors, fnTrailSelectorArgs) {
+		for _, vars := range ev.failVars[id] {
+			if fmt.Sprint(vars["trail_arn"]) == arn && vars["selectors_flag"] != nil {
+				addManagement = true
+			}
 		}
 	}
 	flag, value, err := TrailSelectors(t, ev.snap.Account.Partition, buckets, addManagement)
@@ -849,23 +846,191 @@ func (ev *evaluation) trailSelectorArgs(trailARN any, bucket string) (shellcmd.A
 	return shellcmd.Args{flag, value}, nil
 }
 
-// lifecycleFix returns the bucket's lifecycle configuration with the coffer rule of the check being
-// rendered (own) plus those of the other lifecycle checks that fail on the bucket. Both checks thus
-// print the same configuration when both fail, so running one command after the other keeps both.
+// failsOnTrail reports whether one of the checks fails on the resource with vars.trail_arn = trailARN.
+func (ev *evaluation) failsOnTrail(checkIDs []string, resourceARN, trailARN string) bool {
+	for _, id := range checkIDs {
+		if vars, ok := ev.failVars[id][resourceARN]; ok && fmt.Sprint(vars["trail_arn"]) == trailARN {
+			return true
+		}
+	}
+	return false
+}
+
+// lifecycleFix returns the bucket's lifecycle configuration with the coffer rule of the function
+// being rendered (own) plus those of the other checks that rewrite the lifecycle and fail on the
+// bucket. Such checks thus print the same configuration when several fail, so running one command
+// after the other keeps every rule.
 func (ev *evaluation) lifecycleFix(b *Bucket, params map[string]any, own string) (string, error) {
 	if b == nil {
 		return "", fmt.Errorf("lifecycle: the resource is not a bucket")
 	}
+	adds := map[string]bool{own: true}
+	for _, r := range ev.rewriters[RewritesLifecycle] {
+		if ev.fails(r.id, b.ARN) {
+			maps.Copy(adds, r.calls)
+		}
+	}
+	// The rules come in a fixed order, whichever check is rendered, so both print the same JSON.
 	var add []map[string]any
-	if own == checkLifecycleArchive || ev.fails(checkLifecycleArchive, b.ARN) {
+	if adds[fnLifecycleArchive] {
 		class := "GLACIER"
 		if classes, ok := params["archive_classes"].([]any); ok && len(classes) > 0 {
 			class = fmt.Sprint(classes[0])
 		}
 		add = append(add, ArchiveRule(intParam(params, "archive_after_days", 14), class))
 	}
-	if own == checkLifecycleHygiene || ev.fails(checkLifecycleHygiene, b.ARN) {
+	if adds[fnLifecycleHygiene] {
 		add = append(add, HygieneRule(intParam(params, "abort_multipart_max_days", 7)))
 	}
 	return RewriteLifecycle(b, add...)
+}
+
+// Configurations that the commands of several checks may rewrite as a whole (METADATA
+// remediation.rewrites), so that each printed command must carry the others' changes.
+const (
+	// RewritesLifecycle is a bucket's lifecycle configuration.
+	RewritesLifecycle = "lifecycle"
+	// RewritesTrailSelectors is a trail's event selectors.
+	RewritesTrailSelectors = "trail-selectors"
+)
+
+// rewriteTargets says what each configuration of remediation.rewrites is, for messages.
+var rewriteTargets = map[string]string{
+	RewritesLifecycle:      "a bucket's whole lifecycle configuration",
+	RewritesTrailSelectors: "a trail's whole event selectors",
+}
+
+// The template functions that rewrite a whole configuration.
+const (
+	fnLifecycleArchive      = "lifecycleArchive"
+	fnLifecycleHygiene      = "lifecycleHygiene"
+	fnDataEventSelectorArgs = "dataEventSelectorArgs"
+	fnTrailSelectorArgs     = "trailSelectorArgs"
+)
+
+// rewriteFuncs maps each template function that rewrites a whole configuration to that
+// configuration. What a check adds to the configuration is what the functions its commands call
+// add: the archive rule (lifecycleArchive), the hygiene rule (lifecycleHygiene), data events for
+// its bucket (dataEventSelectorArgs), management events (trailSelectorArgs).
+var rewriteFuncs = map[string]string{
+	fnLifecycleArchive:      RewritesLifecycle,
+	fnLifecycleHygiene:      RewritesLifecycle,
+	fnDataEventSelectorArgs: RewritesTrailSelectors,
+	fnTrailSelectorArgs:     RewritesTrailSelectors,
+}
+
+// rewriter is a check whose commands rewrite a whole configuration, with the functions of
+// rewriteFuncs they call.
+type rewriter struct {
+	id    string
+	calls map[string]bool
+}
+
+// indexRewriters groups the rules that declare remediation.rewrites by configuration.
+func indexRewriters(rules []*loadedRule) map[string][]rewriter {
+	out := map[string][]rewriter{}
+	for _, r := range rules {
+		if cfg := r.Remediation.Rewrites; cfg != "" {
+			out[cfg] = append(out[cfg], rewriter{id: r.ID, calls: rewriteCalls(r.Remediation.Commands)})
+		}
+	}
+	return out
+}
+
+// rewritersCalling returns the ids of the checks rewriting cfg whose commands call fn.
+func (ev *evaluation) rewritersCalling(cfg, fn string) []string {
+	var ids []string
+	for _, r := range ev.rewriters[cfg] {
+		if r.calls[fn] {
+			ids = append(ids, r.id)
+		}
+	}
+	return ids
+}
+
+// checkRewrites validates remediation.rewrites against the commands: the checks that rewrite a
+// configuration are found from it, and what each adds from the functions its commands call, so
+// the two must agree.
+func checkRewrites(rewrites string, commands []string) error {
+	if rewrites != "" && rewrites != RewritesLifecycle && rewrites != RewritesTrailSelectors {
+		return fmt.Errorf("%q must be %s or %s", rewrites, RewritesLifecycle, RewritesTrailSelectors)
+	}
+	calls := rewriteCalls(commands)
+	for _, fn := range SortedKeys(calls) {
+		if cfg := rewriteFuncs[fn]; cfg != rewrites {
+			return fmt.Errorf("must be %s: the commands call %s, which rewrites %s", cfg, fn, rewriteTargets[cfg])
+		}
+	}
+	if rewrites != "" && len(calls) == 0 {
+		var fns []string
+		for _, fn := range SortedKeys(rewriteFuncs) {
+			if rewriteFuncs[fn] == rewrites {
+				fns = append(fns, fn)
+			}
+		}
+		return fmt.Errorf("is %s, but no command calls %s", rewrites, strings.Join(fns, " or "))
+	}
+	return nil
+}
+
+// rewriteCalls returns the functions of rewriteFuncs that the command templates call. A template
+// that does not parse calls nothing here; loading reports its error.
+func rewriteCalls(commands []string) map[string]bool {
+	called := map[string]bool{}
+	for _, cmd := range commands {
+		t, err := template.New("").Funcs(templateFuncs).Parse(cmd)
+		if err != nil || t.Tree == nil {
+			continue
+		}
+		walkIdentifiers(t.Tree.Root, func(name string) {
+			if _, ok := rewriteFuncs[name]; ok {
+				called[name] = true
+			}
+		})
+	}
+	return called
+}
+
+// walkIdentifiers calls fn with the name of every function a template node calls.
+func walkIdentifiers(node parse.Node, fn func(string)) {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			walkIdentifiers(c, fn)
+		}
+	case *parse.ActionNode:
+		walkIdentifiers(n.Pipe, fn)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			walkIdentifiers(c, fn)
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			walkIdentifiers(a, fn)
+		}
+	case *parse.ChainNode:
+		walkIdentifiers(n.Node, fn)
+	case *parse.IdentifierNode:
+		fn(n.Ident)
+	case *parse.IfNode:
+		walkBranch(&n.BranchNode, fn)
+	case *parse.RangeNode:
+		walkBranch(&n.BranchNode, fn)
+	case *parse.WithNode:
+		walkBranch(&n.BranchNode, fn)
+	case *parse.TemplateNode:
+		walkIdentifiers(n.Pipe, fn)
+	}
+}
+
+func walkBranch(b *parse.BranchNode, fn func(string)) {
+	walkIdentifiers(b.Pipe, fn)
+	walkIdentifiers(b.List, fn)
+	walkIdentifiers(b.ElseList, fn)
 }

@@ -104,6 +104,9 @@ type Rule struct {
 	Remediation RuleRemediation     `json:"remediation"`
 	// Requires lists the "service:Operation" reads whose failure makes this check ERROR.
 	Requires []string `json:"requires"`
+	// Matrix is the check's column in a posture matrix of the HTML report; nil when it has none
+	// (its findings on buckets and principals then show under "Other checks").
+	Matrix *MatrixColumn `json:"matrix,omitempty"`
 	// Package is the Rego package path (e.g. data.coffer.s3.versioning).
 	Package string `json:"package"`
 	// Source is the file the rule came from ("embedded:..." for built-in rules).
@@ -115,6 +118,33 @@ type RuleRemediation struct {
 	Summary  string   `json:"summary"`
 	Commands []string `json:"commands"`
 	Fix      FixClass `json:"fix"`
+	// Rewrites names the whole configuration the commands rewrite when other checks' commands
+	// may rewrite it too (RewritesLifecycle, RewritesTrailSelectors); empty otherwise. The
+	// commands of all failing checks that rewrite one configuration include each other's
+	// changes, so they can run in any order.
+	Rewrites string `json:"rewrites,omitempty"`
+}
+
+// Posture matrices of the HTML report (MatrixColumn.Table).
+const (
+	// MatrixBuckets has a row per bucket.
+	MatrixBuckets = "buckets"
+	// MatrixPrincipals has a row per IAM user, group, role and policy.
+	MatrixPrincipals = "principals"
+)
+
+// MatrixColumn places a check in a posture matrix (METADATA custom.matrix). Checks that name the
+// same table and column share it: a cell shows the worst status of their findings on the row's
+// resource.
+type MatrixColumn struct {
+	// Table is MatrixBuckets or MatrixPrincipals.
+	Table string `json:"table"`
+	// Column is the column's header.
+	Column string `json:"column"`
+	// Order places the column and the check within it: a column comes at the smallest order of
+	// its checks. 0 (not given) comes after every numbered column or check; ties go by header,
+	// then by check id.
+	Order int `json:"order,omitempty"`
 }
 
 // Resource identifies what a finding is about.

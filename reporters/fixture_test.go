@@ -10,12 +10,14 @@ const fixtureAccount = "123456789012"
 
 // goldenReport is the hand-built report every golden file is rendered from: several rules, all
 // four statuses, all severities, a not-applicable PASS, a rule with no findings, an IAM user whose
-// name needs escaping in a URI, and text with <, &, | and single quotes.
+// name needs escaping in a URI, and text with <, &, | and single quotes. The rules that have a
+// column in the HTML report's posture matrices carry it as the catalog does (custom.matrix).
 func goldenReport() *checks.Report {
 	rule := func(id, title, desc string, sev checks.Severity, service, applies string, fw map[string][]string, summary string, fix checks.FixClass, cmds ...string) checks.Rule {
 		return checks.Rule{
 			ID: id, Title: title, Description: desc, Severity: sev, Service: service, AppliesTo: applies,
 			Frameworks: fw, Remediation: checks.RuleRemediation{Summary: summary, Commands: cmds, Fix: fix},
+			Matrix:  matrixOf[id],
 			Package: "data.coffer." + service, Source: "embedded:" + id + ".rego",
 		}
 	}
@@ -153,5 +155,49 @@ func goldenReport() *checks.Report {
 		Baselined: true,
 	}
 	r.Summarize()
+	return r
+}
+
+// matrixOf is where the catalog (policies/, custom.matrix) places its checks in the posture
+// matrices; TestHTMLGoldenMatrixIsTheCatalogs keeps the two equal.
+var matrixOf = map[string]*checks.MatrixColumn{
+	"s3-bucket-public-access-block": {Table: checks.MatrixBuckets, Column: "Public access", Order: 10},
+	"s3-bucket-not-public":          {Table: checks.MatrixBuckets, Column: "Public access", Order: 11},
+	"s3-bucket-tls-only":            {Table: checks.MatrixBuckets, Column: "TLS only", Order: 20},
+	"s3-bucket-versioning":          {Table: checks.MatrixBuckets, Column: "Versioning", Order: 30},
+	"s3-bucket-object-lock":         {Table: checks.MatrixBuckets, Column: "Object Lock", Order: 40},
+	"s3-bucket-default-encryption":  {Table: checks.MatrixBuckets, Column: "Encryption / CMK", Order: 50},
+	"s3-bucket-kms-cmk":             {Table: checks.MatrixBuckets, Column: "Encryption / CMK", Order: 51},
+	"s3-bucket-lifecycle-archive":   {Table: checks.MatrixBuckets, Column: "Lifecycle to archive", Order: 60},
+	"s3-bucket-access-logging":      {Table: checks.MatrixBuckets, Column: "Access logging", Order: 70},
+	"s3-standby-exists":             {Table: checks.MatrixBuckets, Column: "Replication / standby", Order: 80},
+	"s3-bucket-replication":         {Table: checks.MatrixBuckets, Column: "Replication / standby", Order: 81},
+	"s3-standby-other-region":       {Table: checks.MatrixBuckets, Column: "Replication / standby", Order: 82},
+	"cloudtrail-s3-data-events":     {Table: checks.MatrixBuckets, Column: "Data events", Order: 90},
+	"iam-user-mfa":                  {Table: checks.MatrixPrincipals, Column: "MFA", Order: 10},
+	"iam-no-s3-full-access":         {Table: checks.MatrixPrincipals, Column: "Full S3 access", Order: 20},
+	"iam-no-admin-policy":           {Table: checks.MatrixPrincipals, Column: "Admin", Order: 30},
+	"iam-backup-role-mfa":           {Table: checks.MatrixPrincipals, Column: "Trust requires MFA", Order: 40},
+	"iam-access-key-rotation":       {Table: checks.MatrixPrincipals, Column: "Key age / unused", Order: 50},
+	"iam-unused-credentials":        {Table: checks.MatrixPrincipals, Column: "Key age / unused", Order: 51},
+}
+
+// htmlGoldenReport is goldenReport plus a rule for every other check of matrixOf, so that the
+// HTML golden shows the matrices as a scan with the built-in checks lays them out, including
+// columns none of whose checks found anything. These rules have no finding and no framework: they
+// add columns and nothing else to the page (the coverage section lists the frameworks of the
+// rules), and the other goldens, which list every rule, stay about goldenReport's.
+func htmlGoldenReport() *checks.Report {
+	r := goldenReport()
+	have := map[string]bool{}
+	for _, rule := range r.Rules {
+		have[rule.ID] = true
+	}
+	for _, id := range checks.SortedKeys(matrixOf) {
+		if !have[id] {
+			r.Rules = append(r.Rules, checks.Rule{ID: id, Title: id, Severity: checks.SeverityMedium,
+				Remediation: checks.RuleRemediation{Fix: checks.FixManual}, Matrix: matrixOf[id]})
+		}
+	}
 	return r
 }

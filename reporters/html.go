@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"html/template"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,32 +179,50 @@ type htmlFrameworkIDs struct {
 	Name, IDs string
 }
 
-// Matrix columns. A column lists the checks it aggregates; DESIGN §4 ids. Checks on a bucket or
-// principal that no column names (user rules, or catalog checks not shown as a column) go to the
-// last column, "Other", so nothing failing is hidden from the matrix.
+// matrixSpec is a column of a posture matrix: its header and the checks it aggregates.
 type matrixSpec struct {
 	label  string
 	checks []string
 }
 
-var bucketColumns = []matrixSpec{
-	{"Public access", []string{"s3-bucket-public-access-block", "s3-bucket-not-public"}},
-	{"TLS only", []string{"s3-bucket-tls-only"}},
-	{"Versioning", []string{"s3-bucket-versioning"}},
-	{"Object Lock", []string{"s3-bucket-object-lock"}},
-	{"Encryption / CMK", []string{"s3-bucket-default-encryption", "s3-bucket-kms-cmk"}},
-	{"Lifecycle to archive", []string{"s3-bucket-lifecycle-archive"}},
-	{"Access logging", []string{"s3-bucket-access-logging"}},
-	{"Replication / standby", []string{"s3-standby-exists", "s3-bucket-replication", "s3-standby-other-region"}},
-	{"Data events", []string{"cloudtrail-s3-data-events"}},
-}
-
-var principalColumns = []matrixSpec{
-	{"MFA", []string{"iam-user-mfa"}},
-	{"Full S3 access", []string{"iam-no-s3-full-access"}},
-	{"Admin", []string{"iam-no-admin-policy"}},
-	{"Trust requires MFA", []string{"iam-backup-role-mfa"}},
-	{"Key age / unused", []string{"iam-access-key-rotation", "iam-unused-credentials"}},
+// matrixColumns lays out a posture matrix from the rules that place themselves in it (METADATA
+// custom.matrix), built-in and user rules alike: checks naming the same column share it, a column
+// comes at the smallest order of its checks, and the checks of a column follow their order.
+// Checks on a bucket or principal that name no column (user rules without a matrix, or catalog
+// checks not shown as a column) go to the last column, "Other checks", so nothing failing is
+// hidden from the matrix.
+func matrixColumns(rules []checks.Rule, table string) []matrixSpec {
+	// An order of 0 is "not given": after every numbered column and check.
+	rank := func(order int) int {
+		if order <= 0 {
+			return math.MaxInt
+		}
+		return order
+	}
+	var placed []checks.Rule
+	for _, r := range rules {
+		if r.Matrix != nil && r.Matrix.Table == table {
+			placed = append(placed, r)
+		}
+	}
+	slices.SortStableFunc(placed, func(a, b checks.Rule) int {
+		return cmp.Or(cmp.Compare(rank(a.Matrix.Order), rank(b.Matrix.Order)), cmp.Compare(a.ID, b.ID))
+	})
+	first := map[string]int{} // a column's smallest order
+	var specs []matrixSpec
+	for _, r := range placed {
+		i := slices.IndexFunc(specs, func(s matrixSpec) bool { return s.label == r.Matrix.Column })
+		if i < 0 {
+			specs = append(specs, matrixSpec{label: r.Matrix.Column})
+			i = len(specs) - 1
+			first[r.Matrix.Column] = rank(r.Matrix.Order)
+		}
+		specs[i].checks = append(specs[i].checks, r.ID)
+	}
+	slices.SortStableFunc(specs, func(a, b matrixSpec) int {
+		return cmp.Or(cmp.Compare(first[a.label], first[b.label]), cmp.Compare(a.label, b.label))
+	})
+	return specs
 }
 
 const (
@@ -310,12 +329,16 @@ func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
 		}
 		return m
 	}
-	p.Buckets = buildMatrix(fs, anchors, bucketColumns, byResource(func(res checks.Resource) bool { return res.Type == typeBucket }),
+	short := func(checkID, rowNoun string) string {
+		rule := ruleByID[checkID]
+		return shortCheckID(checkID, cmp.Or(rule.Service, serviceOf(checkID)), rowNoun)
+	}
+	p.Buckets = buildMatrix(fs, anchors, matrixColumns(rules, checks.MatrixBuckets), func(id string) string { return short(id, "bucket") }, byResource(func(res checks.Resource) bool { return res.Type == typeBucket }),
 		func(a, b checks.Resource) int {
 			return cmp.Or(cmp.Compare(roleRank(a.Role), roleRank(b.Role)), cmp.Compare(a.Role, b.Role), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ARN, b.ARN))
 		},
 		func(res checks.Resource) string { return cmp.Or(res.Role, "—") })
-	p.Principals = buildMatrix(fs, anchors, principalColumns, byResource(func(res checks.Resource) bool {
+	p.Principals = buildMatrix(fs, anchors, matrixColumns(rules, checks.MatrixPrincipals), func(id string) string { return short(id, "") }, byResource(func(res checks.Resource) bool {
 		_, ok := principalKinds[res.Type]
 		return ok
 	}),
@@ -378,7 +401,9 @@ func resourceKind(typ string) string {
 	return strings.ToLower(parts[len(parts)-1])
 }
 
-func buildMatrix(fs []checks.Finding, anchors []string, specs []matrixSpec, rows map[string][]int,
+// buildMatrix lays out one posture matrix: specs are its columns, rows the findings of each
+// resource, short names a check inside a cell that aggregates several.
+func buildMatrix(fs []checks.Finding, anchors []string, specs []matrixSpec, short func(checkID string) string, rows map[string][]int,
 	order func(a, b checks.Resource) int, kind func(checks.Resource) string) htmlMatrix {
 	var m htmlMatrix
 	column := map[string]int{}
@@ -423,7 +448,11 @@ func buildMatrix(fs []checks.Finding, anchors []string, specs []matrixSpec, rows
 			cells[col] = append(cells[col], i)
 		}
 		for _, idx := range cells {
-			row.Cells = append(row.Cells, matrixCell(fs, anchors, idx))
+			cell := matrixCell(fs, anchors, idx)
+			for i := range cell.Links {
+				cell.Links[i].Short = short(cell.Links[i].CheckID)
+			}
+			row.Cells = append(row.Cells, cell)
 		}
 		m.Rows = append(m.Rows, row)
 	}
@@ -458,21 +487,25 @@ func matrixCell(fs []checks.Finding, anchors []string, idx []int) htmlCell {
 }
 
 func cellLink(f checks.Finding, anchor string) htmlLink {
-	l := htmlLink{Anchor: anchor, CheckID: f.CheckID, Short: shortCheckID(f.CheckID), Label: statusLabel(f), Class: statusClass(f.Status)}
+	l := htmlLink{Anchor: anchor, CheckID: f.CheckID, Label: statusLabel(f), Class: statusClass(f.Status)}
 	if NotApplicable(f) {
 		l.Class = "st-na"
 	}
 	return l
 }
 
-// shortCheckID drops the service prefix a matrix column already implies: s3-bucket-kms-cmk → kms-cmk.
-func shortCheckID(id string) string {
-	for _, prefix := range []string{"s3-bucket-", "s3-", "iam-", "cloudtrail-", "kms-"} {
-		if rest, ok := strings.CutPrefix(id, prefix); ok && rest != "" {
-			return rest
-		}
+// shortCheckID names a check inside a matrix cell without what the matrix already implies: the
+// check's service and the kind of resource of the row (by the catalog's naming, service, then
+// resource, then what is checked): s3-bucket-kms-cmk → kms-cmk in the bucket matrix.
+func shortCheckID(id, service, rowNoun string) string {
+	short := id
+	if rest, ok := strings.CutPrefix(short, service+"-"); ok && rest != "" {
+		short = rest
 	}
-	return id
+	if rest, ok := strings.CutPrefix(short, rowNoun+"-"); ok && rowNoun != "" && rest != "" {
+		short = rest
+	}
+	return short
 }
 
 // statusLabel is the text beside a status colour: PASS, FAIL, ERROR, WAIVED or n/a.

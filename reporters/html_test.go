@@ -29,7 +29,7 @@ import (
 const htmlGolden = "report.html.golden"
 
 func TestHTMLGolden(t *testing.T) {
-	got := render(t, FormatHTML, Options{}, goldenReport())
+	got := render(t, FormatHTML, Options{}, htmlGoldenReport())
 	path := filepath.Join("testdata", htmlGolden)
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -48,13 +48,13 @@ func TestHTMLGolden(t *testing.T) {
 // TestHTMLDeterministic renders from shuffled findings and rules and expects the same bytes, and
 // checks that the reporter left its input alone.
 func TestHTMLDeterministic(t *testing.T) {
-	r := goldenReport()
+	r := htmlGoldenReport()
 	first := render(t, FormatHTML, Options{}, r)
-	if diff := cmp.Diff(goldenReport(), r); diff != "" {
+	if diff := cmp.Diff(htmlGoldenReport(), r); diff != "" {
 		t.Fatalf("html reporter modified the report (-before +after):\n%s", diff)
 	}
 	for seed := uint64(1); seed <= 3; seed++ {
-		shuffled := goldenReport()
+		shuffled := htmlGoldenReport()
 		rng := rand.New(rand.NewPCG(seed, 7))
 		rng.Shuffle(len(shuffled.Findings), func(i, j int) {
 			shuffled.Findings[i], shuffled.Findings[j] = shuffled.Findings[j], shuffled.Findings[i]
@@ -666,5 +666,191 @@ func reviewSnapshot(now time.Time) *checks.Snapshot {
 		KMS:        checks.KMS{Keys: []checks.Key{kPrimary, kStandby, kTrail}},
 		CloudTrail: checks.CloudTrail{Trails: trails},
 		Errors:     []checks.CollectError{},
+	}
+}
+
+// TestHTMLGoldenMatrixIsTheCatalogs: the posture matrices of the HTML golden are laid out from
+// matrixOf, which must be where the built-in checks place themselves (custom.matrix), so that the
+// golden shows what a scan shows.
+func TestHTMLGoldenMatrixIsTheCatalogs(t *testing.T) {
+	engine, err := checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: policies.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog := map[string]*checks.MatrixColumn{}
+	for _, r := range engine.Rules() {
+		if r.Matrix != nil {
+			catalog[r.ID] = r.Matrix
+		}
+	}
+	if diff := cmp.Diff(catalog, matrixOf); diff != "" {
+		t.Errorf("matrix placement (-policies/ +fixture_test.go matrixOf):\n%s", diff)
+	}
+}
+
+// userMatrixChecks are --policy-dir checks that place themselves in the bucket matrix: one in a
+// column of its own, one in a built-in column without an order.
+var userMatrixChecks = map[string]string{
+	"tagged.rego": `# METADATA
+# title: Buckets carry a coffer:role tag
+# custom:
+#   id: acme-bucket-role-tag
+#   severity: LOW
+#   service: s3
+#   matrix:
+#     table: buckets
+#     column: Role tag
+#     order: 95
+#   remediation:
+#     summary: Tag the bucket with its role.
+#     fix: manual
+package acme.role_tag
+
+import rego.v1
+
+resources contains b.arn if some b in input.s3.buckets
+
+deny contains {"resource": b.arn, "msg": sprintf("Bucket %s has no coffer:role tag.", [b.name])} if {
+	some b in input.s3.buckets
+	not b.tags["coffer:role"]
+}
+`,
+	"website.rego": `# METADATA
+# title: Buckets host no website
+# custom:
+#   id: acme-bucket-no-website
+#   severity: MEDIUM
+#   service: s3
+#   matrix:
+#     table: buckets
+#     column: Public access
+#   remediation:
+#     summary: Remove the website configuration.
+#     fix: manual
+package acme.no_website
+
+import rego.v1
+
+resources contains b.arn if some b in input.s3.buckets
+
+deny := set()
+`,
+}
+
+// TestHTMLMatrixShowsUserChecks: a check from --policy-dir that declares a matrix column shows in
+// the HTML matrix like a built-in one: its own column where its order puts it, with a cell per
+// bucket, or a place in the built-in column it names; not under "Other checks".
+func TestHTMLMatrixShowsUserChecks(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range userMatrixChecks {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
+	report, err := engine.Evaluate(ctx, reviewSnapshot(now), checks.EvalOptions{Config: checks.DefaultConfig(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(render(t, FormatHTML, Options{}, report))
+	for _, want := range []string{
+		// Order 95: after the built-in Data events (90), before Other checks.
+		`title="cloudtrail-s3-data-events">Data events</th><th scope="col" title="acme-bucket-role-tag">Role tag</th><th scope="col" title="`,
+		// No order: after the column's numbered checks.
+		`title="s3-bucket-public-access-block, s3-bucket-not-public, acme-bucket-no-website">Public access</th>`,
+		`<strong>Role tag</strong> = acme-bucket-role-tag;`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// The cells: the tagged primary passes, the untagged scratch bucket fails; each links to its finding.
+	for bucket, status := range map[string]string{"vault-primary": "PASS", "vault-scratch": "FAIL"} {
+		row := matrixRow(t, out, bucket)
+		cell := regexp.MustCompile(`<a class="badge st-` + strings.ToLower(status) + `" href="#f-acme-bucket-role-tag-[0-9a-f]{8}" title="acme-bucket-role-tag">` + status + `</a>`)
+		if !cell.MatchString(row) {
+			t.Errorf("row of %s has no %s cell for acme-bucket-role-tag:\n%s", bucket, status, row)
+		}
+		if cells := strings.Count(row, `<td class="cell `); cells != strings.Count(matrixHeader(t, out), `<th scope="col" title=`) {
+			t.Errorf("row of %s has %d cells for its columns:\n%s", bucket, cells, row)
+		}
+	}
+	if other := regexp.MustCompile(`<strong>Other checks</strong> = [^.<]*`).FindString(out); strings.Contains(other, "acme-") {
+		t.Errorf("a user check with a matrix column is under Other checks: %s", other)
+	}
+}
+
+// matrixRow returns the bucket matrix row of the named bucket.
+func matrixRow(t *testing.T, page, bucket string) string {
+	t.Helper()
+	start := strings.Index(page, `<tr><th scope="row"><span class="name">`+bucket+`</span>`)
+	if start < 0 {
+		t.Fatalf("no matrix row for %s", bucket)
+	}
+	end := strings.Index(page[start:], "</tr>")
+	return page[start : start+end]
+}
+
+// matrixHeader returns the bucket matrix's header row.
+func matrixHeader(t *testing.T, page string) string {
+	t.Helper()
+	start := strings.Index(page, `<thead><tr><th scope="col">Bucket</th>`)
+	if start < 0 {
+		t.Fatal("no bucket matrix")
+	}
+	end := strings.Index(page[start:], "</thead>")
+	return page[start : start+end]
+}
+
+func TestMatrixColumns(t *testing.T) {
+	rule := func(id, table, column string, order int) checks.Rule {
+		return checks.Rule{ID: id, Matrix: &checks.MatrixColumn{Table: table, Column: column, Order: order}}
+	}
+	tests := []struct {
+		name  string
+		rules []checks.Rule
+		want  []matrixSpec
+	}{
+		{"a column comes at its smallest order, its checks in theirs", []checks.Rule{
+			rule("c", checks.MatrixBuckets, "Late", 30), rule("b", checks.MatrixBuckets, "Mixed", 40),
+			rule("a", checks.MatrixBuckets, "Mixed", 10), rule("d", checks.MatrixBuckets, "Mixed", 0),
+		}, []matrixSpec{{"Mixed", []string{"a", "b", "d"}}, {"Late", []string{"c"}}}},
+		{"no order: after the numbered ones, by header, then id", []checks.Rule{
+			rule("z", checks.MatrixBuckets, "B", 0), rule("y", checks.MatrixBuckets, "A", 0),
+			rule("x", checks.MatrixBuckets, "A", 0), rule("w", checks.MatrixBuckets, "C", 5),
+		}, []matrixSpec{{"C", []string{"w"}}, {"A", []string{"x", "y"}}, {"B", []string{"z"}}}},
+		{"equal orders: by header", []checks.Rule{
+			rule("p", checks.MatrixBuckets, "Two", 1), rule("q", checks.MatrixBuckets, "One", 1),
+		}, []matrixSpec{{"One", []string{"q"}}, {"Two", []string{"p"}}}},
+		{"other tables and rules without a column are left out", []checks.Rule{
+			rule("u", checks.MatrixPrincipals, "MFA", 1), {ID: "v"},
+		}, nil},
+	}
+	for _, tc := range tests {
+		got := matrixColumns(tc.rules, checks.MatrixBuckets)
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(matrixSpec{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestShortCheckID(t *testing.T) {
+	tests := []struct{ id, service, noun, want string }{
+		{"s3-bucket-kms-cmk", "s3", "bucket", "kms-cmk"},
+		{"s3-standby-exists", "s3", "bucket", "standby-exists"},
+		{"cloudtrail-s3-data-events", "cloudtrail", "bucket", "s3-data-events"},
+		{"iam-user-mfa", "iam", "", "user-mfa"},
+		{"acme-bucket-tagged", "s3", "bucket", "acme-bucket-tagged"}, // not the service's prefix: kept whole
+		{"s3-bucket", "s3", "bucket", "bucket"},                      // never empty
+	}
+	for _, tc := range tests {
+		if got := shortCheckID(tc.id, tc.service, tc.noun); got != tc.want {
+			t.Errorf("shortCheckID(%q, %q, %q) = %q, want %q", tc.id, tc.service, tc.noun, got, tc.want)
+		}
 	}
 }

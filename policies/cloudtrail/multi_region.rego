@@ -23,6 +23,7 @@
 #       kept) and start logging; with no trail, create one (the log bucket needs a policy that lets
 #       CloudTrail write to it).
 #     fix: auto
+#     rewrites: trail-selectors
 #     commands:
 #       - |-
 #         {{if .Vars.trail_name}}{{if not .Vars.multi_region}}aws cloudtrail update-trail --name {{.Vars.trail_name}} --region {{.Vars.trail_region}} --is-multi-region-trail

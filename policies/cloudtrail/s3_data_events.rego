@@ -22,12 +22,17 @@
 #     cis-aws-3.0.0: ["3.8", "3.9"]
 #     aws-fsbp: ["S3.22", "S3.23"]
 #     workshop: ["6.4"]
+#   matrix:
+#     table: buckets
+#     column: Data events
+#     order: 90
 #   remediation:
 #     summary: >-
 #       Add the bucket's objects (read and write) to the event selectors of a logging trail, keeping
 #       the existing selectors; with no usable trail, create a multi-region one (its log bucket needs
 #       a policy that lets CloudTrail write to it).
 #     fix: auto
+#     rewrites: trail-selectors
 #     commands:
 #       - |-
 #         {{if .Vars.trail_name}}aws cloudtrail put-event-selectors --trail-name {{.Vars.trail_name}} --region {{.Vars.trail_region}} {{dataEventSelectorArgs .Vars.trail_arn .Resource.Name}}{{if .Vars.start_logging}}

@@ -15,6 +15,10 @@
 #     cis-aws-3.0.0: ["1.14"]
 #     aws-fsbp: ["IAM.3"]
 #     workshop: ["6.1"]
+#   matrix:
+#     table: principals
+#     column: Key age / unused
+#     order: 50
 #   remediation:
 #     summary: >-
 #       Create a new access key, move every user of the old key to it, deactivate the old key, and

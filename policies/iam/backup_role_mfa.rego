@@ -20,6 +20,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: []
 #     workshop: ["6.1", "6.6"]
+#   matrix:
+#     table: principals
+#     column: Trust requires MFA
+#     order: 40
 #   remediation:
 #     summary: >-
 #       Require MFA in the role's trust policy: add Bool aws:MultiFactorAuthPresent "true" to every

@@ -17,6 +17,10 @@
 #     cis-aws-3.0.0: ["1.16"]
 #     aws-fsbp: ["IAM.1"]
 #     workshop: ["6.1"]
+#   matrix:
+#     table: principals
+#     column: Admin
+#     order: 30
 #   remediation:
 #     summary: >-
 #       Replace the "*" on "*" statement with the actions and resources actually needed: publish a

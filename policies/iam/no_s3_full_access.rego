@@ -18,6 +18,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["IAM.21"]
 #     workshop: ["6.1"]
+#   matrix:
+#     table: principals
+#     column: Full S3 access
+#     order: 20
 #   remediation:
 #     summary: >-
 #       Detach the policies that grant full S3 access (and delete such inline policies), then grant

@@ -16,6 +16,10 @@
 #     cis-aws-3.0.0: ["1.12"]
 #     aws-fsbp: ["IAM.22"]
 #     workshop: ["6.1"]
+#   matrix:
+#     table: principals
+#     column: Key age / unused
+#     order: 51
 #   remediation:
 #     summary: >-
 #       Deactivate the unused access keys (delete them later if nothing complains) and remove the

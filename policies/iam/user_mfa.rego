@@ -15,6 +15,10 @@
 #     cis-aws-3.0.0: ["1.10"]
 #     aws-fsbp: ["IAM.5", "IAM.19"]
 #     workshop: ["6.1"]
+#   matrix:
+#     table: principals
+#     column: MFA
+#     order: 10
 #   remediation:
 #     summary: >-
 #       Create a virtual MFA device for the user, scan the QR code with an authenticator app, and

@@ -17,6 +17,10 @@
 #     cis-aws-3.0.0: ["3.4"]
 #     aws-fsbp: ["S3.9", "CloudTrail.7"]
 #     workshop: ["6.4"]
+#   matrix:
+#     table: buckets
+#     column: Access logging
+#     order: 70
 #   remediation:
 #     summary: >-
 #       Turn server access logging on, delivering to a dedicated log bucket in the same region (the

@@ -16,6 +16,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: []
 #     workshop: ["6.2"]
+#   matrix:
+#     table: buckets
+#     column: Encryption / CMK
+#     order: 50
 #   remediation:
 #     summary: Set a default encryption rule (SSE-S3 here; s3-bucket-kms-cmk asks for SSE-KMS where it applies).
 #     fix: auto

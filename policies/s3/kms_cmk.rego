@@ -19,6 +19,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["S3.17"]
 #     workshop: ["6.5"]
+#   matrix:
+#     table: buckets
+#     column: Encryption / CMK
+#     order: 51
 #   remediation:
 #     summary: >-
 #       Set default encryption to SSE-KMS with an enabled customer-managed key in the bucket's region

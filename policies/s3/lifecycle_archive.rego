@@ -19,11 +19,16 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["S3.13"]
 #     workshop: ["6.3"]
+#   matrix:
+#     table: buckets
+#     column: Lifecycle to archive
+#     order: 60
 #   remediation:
 #     summary: >-
 #       Add an Enabled whole-bucket lifecycle rule that transitions current versions to an archive
 #       class within the required days, keeping every existing rule.
 #     fix: auto
+#     rewrites: lifecycle
 #     commands:
 #       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --region {{.Resource.Region}} --lifecycle-configuration {{lifecycleArchive .Bucket .Params}}
 package coffer.s3.lifecycle_archive

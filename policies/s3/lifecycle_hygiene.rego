@@ -22,6 +22,7 @@
 #       Add an Enabled whole-bucket lifecycle rule that expires (or archives) noncurrent versions and
 #       aborts incomplete multipart uploads, keeping every existing rule.
 #     fix: auto
+#     rewrites: lifecycle
 #     commands:
 #       - aws s3api put-bucket-lifecycle-configuration --bucket {{.Resource.Name}} --region {{.Resource.Region}} --lifecycle-configuration {{lifecycleHygiene .Bucket .Params}}
 package coffer.s3.lifecycle_hygiene

@@ -18,6 +18,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["S3.2", "S3.3"]
 #     workshop: ["6.2"]
+#   matrix:
+#     table: buckets
+#     column: Public access
+#     order: 11
 #   remediation:
 #     summary: >-
 #       Remove or narrow the public statements of the bucket policy (name the principals, or add a

@@ -16,6 +16,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["S3.15"]
 #     workshop: ["6.2"]
+#   matrix:
+#     table: buckets
+#     column: Object Lock
+#     order: 40
 #   remediation:
 #     summary: >-
 #       Enable versioning, then Object Lock with a GOVERNANCE-mode default retention (COMPLIANCE mode

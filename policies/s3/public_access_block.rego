@@ -15,6 +15,10 @@
 #     cis-aws-3.0.0: ["2.1.4"]
 #     aws-fsbp: ["S3.8"]
 #     workshop: ["6.2"]
+#   matrix:
+#     table: buckets
+#     column: Public access
+#     order: 10
 #   remediation:
 #     summary: Turn on all four Block Public Access settings of the bucket.
 #     fix: auto

@@ -18,6 +18,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["S3.7"]
 #     workshop: ["5.2"]
+#   matrix:
+#     table: buckets
+#     column: Replication / standby
+#     order: 81
 #   remediation:
 #     summary: >-
 #       With versioning on in both buckets (s3-bucket-versioning), replicate the primary to its standby

@@ -16,6 +16,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: []
 #     workshop: ["5.2"]
+#   matrix:
+#     table: buckets
+#     column: Replication / standby
+#     order: 80
 #   remediation:
 #     summary: >-
 #       Create a versioned standby bucket in another region (pick the region and, if needed, a shorter

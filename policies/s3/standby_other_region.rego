@@ -15,6 +15,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: []
 #     workshop: ["5.2"]
+#   matrix:
+#     table: buckets
+#     column: Replication / standby
+#     order: 82
 #   remediation:
 #     summary: >-
 #       A bucket cannot move between regions. Create a versioned standby in another region, replicate

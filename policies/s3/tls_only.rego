@@ -17,6 +17,10 @@
 #     cis-aws-3.0.0: ["2.1.1"]
 #     aws-fsbp: ["S3.5"]
 #     workshop: ["6.2"]
+#   matrix:
+#     table: buckets
+#     column: TLS only
+#     order: 20
 #   remediation:
 #     summary: >-
 #       Add a statement denying s3:* when aws:SecureTransport is false, on the bucket and its objects,

@@ -14,6 +14,10 @@
 #     cis-aws-3.0.0: []
 #     aws-fsbp: ["S3.14"]
 #     workshop: ["6.2"]
+#   matrix:
+#     table: buckets
+#     column: Versioning
+#     order: 30
 #   remediation:
 #     summary: Turn versioning on for the bucket.
 #     fix: auto
