@@ -35,9 +35,11 @@ type HTML struct {
 var htmlAssets embed.FS
 
 var (
-	htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"dict": dict, "knownNote": func() string { return knownNote }}).ParseFS(htmlAssets, "html/report.html.tmpl"))
-	htmlCSS  = mustAsset("html/report.css")
-	htmlJS   = mustAsset("html/report.js")
+	htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"dict": dict, "knownNote": func() string { return knownNote }, "shortenedNote": func() string { return shortenedNote },
+	}).ParseFS(htmlAssets, "html/report.html.tmpl"))
+	htmlCSS = mustAsset("html/report.css")
+	htmlJS  = mustAsset("html/report.js")
 	// htmlCSP allows exactly the embedded style and script (by hash) and nothing else: no fetch,
 	// no image, no font, no frame. A report that tried to load anything would show it as a
 	// console error, which the browser test looks for.
@@ -173,6 +175,9 @@ type htmlFinding struct {
 	Summary, Fix, Waiver                            string
 	Commands                                        string
 	CommandCount                                    int
+	// Shortened is set when a command was cut for display: copying it would give a broken
+	// command, so the page offers no copy button and points at the JSON report instead.
+	Shortened bool
 }
 
 type htmlFrameworkIDs struct {
@@ -273,22 +278,24 @@ func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
 	}
 	c := countFindings(fs)
 
+	// Every value from the snapshot is cut for display (clipProse, clipCommand) where the page
+	// shows it; sorting and anchors use the whole values.
 	p := &htmlPage{
 		Title:     "coffer report",
-		AccountID: cmp.Or(r.AccountID, "unknown"),
-		Regions:   cmp.Or(strings.Join(r.Regions, ", "), "—"),
+		AccountID: clipProse(cmp.Or(r.AccountID, "unknown")),
+		Regions:   clipProse(cmp.Or(strings.Join(r.Regions, ", "), "—")),
 		Tool:      cmp.Or(r.Tool.Name, "coffer"),
 		Version:   cmp.Or(r.Tool.Version, "unknown"),
 		Started:   htmlTime(r.StartedAt),
 		Finished:  htmlTime(r.FinishedAt),
 		Total:     len(fs),
-		Notices:   r.Notices,
+		Notices:   clipAll(r.Notices),
 		CSS:       template.CSS(htmlCSS),
 		JS:        template.JS(htmlJS),
 		CSP:       htmlCSP,
 	}
 	if r.AccountID != "" {
-		p.Title += " — account " + r.AccountID
+		p.Title += " — account " + p.AccountID
 	}
 	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() && !r.FinishedAt.Before(r.StartedAt) {
 		p.Duration = r.FinishedAt.Sub(r.StartedAt).Round(time.Second).String()
@@ -359,6 +366,10 @@ func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
 	slices.SortStableFunc(p.Others, func(a, b htmlOther) int {
 		return cmp.Or(cmp.Compare(otherRank(a.Kind), otherRank(b.Kind)), cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.CheckID, b.CheckID))
 	})
+	for i := range p.Others {
+		o := &p.Others[i]
+		o.Resource, o.Kind, o.CheckID, o.Title = clipProse(o.Resource), clipProse(o.Kind), clipProse(o.CheckID), clipProse(o.Title)
+	}
 	p.Frameworks = buildCoverage(fs, rules)
 	return p
 }
@@ -434,10 +445,10 @@ func buildMatrix(fs []checks.Finding, anchors []string, specs []matrixSpec, shor
 	}
 	slices.SortFunc(resources, order)
 	for _, res := range resources {
-		row := htmlRow{Name: cmp.Or(res.Name, res.ARN), Kind: kind(res), ARN: res.ARN}
+		row := htmlRow{Name: clipProse(cmp.Or(res.Name, res.ARN)), Kind: clipProse(kind(res)), ARN: clipProse(res.ARN)}
 		// IAM is global; saying so on every row is noise.
 		if res.Region != "global" {
-			row.Region = res.Region
+			row.Region = clipProse(res.Region)
 		}
 		cells := make([][]int, len(m.Columns))
 		for _, i := range rows[res.ARN] {
@@ -679,27 +690,28 @@ func anchorSafe(s string) string {
 }
 
 func newHTMLFinding(f checks.Finding, anchor string, rule checks.Rule) htmlFinding {
+	cmds, shortened := clipCommands(f.Remediation.Commands)
 	hf := htmlFinding{
-		Anchor: anchor, CheckID: f.CheckID, Title: cmp.Or(f.Title, rule.Title, f.CheckID),
+		Anchor: anchor, CheckID: clipProse(f.CheckID), Title: clipProse(cmp.Or(f.Title, rule.Title, f.CheckID)),
 		Severity: f.Severity.String(), SeverityClass: "sev-" + strings.ToLower(f.Severity.String()),
 		Status: string(f.Status), StatusLabel: statusLabel(f), StatusClass: statusClass(f.Status),
-		Service:  cmp.Or(rule.Service, serviceOf(f.CheckID)),
-		Resource: cmp.Or(f.Resource.Name, f.Resource.ARN), ResourceKind: resourceKind(f.Resource.Type),
-		ARN: f.Resource.ARN, Region: f.Resource.Region, Role: f.Resource.Role,
-		Message: f.Message, NotApplicable: NotApplicable(f), InBaseline: f.InBaseline,
-		Summary: f.Remediation.Summary, Fix: string(f.Remediation.Fix),
-		Commands: strings.Join(f.Remediation.Commands, "\n"), CommandCount: len(f.Remediation.Commands),
+		Service:  clipProse(cmp.Or(rule.Service, serviceOf(f.CheckID))),
+		Resource: clipProse(cmp.Or(f.Resource.Name, f.Resource.ARN)), ResourceKind: clipProse(resourceKind(f.Resource.Type)),
+		ARN: clipProse(f.Resource.ARN), Region: clipProse(f.Resource.Region), Role: clipProse(f.Resource.Role),
+		Message: clipProse(f.Message), NotApplicable: NotApplicable(f), InBaseline: f.InBaseline,
+		Summary: clipProse(f.Remediation.Summary), Fix: clipProse(string(f.Remediation.Fix)),
+		Commands: strings.Join(cmds, "\n"), CommandCount: len(cmds), Shortened: shortened,
 	}
 	if hf.NotApplicable {
 		hf.StatusClass = "st-na"
 	}
 	if hf.Message == "" {
-		hf.Message = defaultMessage(f)
+		hf.Message = defaultMessage(f.Status, hf.Resource)
 	}
 	if f.Evidence != nil {
 		hf.HasEvidence = true
-		hf.EvidencePath = f.Evidence.Path
-		hf.EvidenceValue = evidenceJSON(f.Evidence.Value)
+		hf.EvidencePath = clipProse(f.Evidence.Path)
+		hf.EvidenceValue, _ = clipCommand(evidenceJSON(f.Evidence.Value))
 	}
 	for _, fw := range sortedFrameworkNames(f.Frameworks) {
 		if ids := f.Frameworks[fw]; len(ids) > 0 {
@@ -707,9 +719,27 @@ func newHTMLFinding(f checks.Finding, anchor string, rule checks.Rule) htmlFindi
 		}
 	}
 	if f.Status == checks.StatusWaived {
-		hf.Waiver = waiverText(f.Waiver)
+		hf.Waiver = clipProse(waiverText(f.Waiver))
 	}
 	return hf
+}
+
+// clipAll returns the texts cut for display (clipProse), or texts itself when none needed it.
+func clipAll(texts []string) []string {
+	var out []string
+	for i, s := range texts {
+		c := clipProse(s)
+		if c != s && out == nil {
+			out = slices.Clone(texts)
+		}
+		if out != nil {
+			out[i] = c
+		}
+	}
+	if out == nil {
+		return texts
+	}
+	return out
 }
 
 func sortedFrameworkNames(m map[string][]string) []string {
@@ -718,10 +748,10 @@ func sortedFrameworkNames(m map[string][]string) []string {
 	return names
 }
 
-// defaultMessage stands in for the empty message of a PASS.
-func defaultMessage(f checks.Finding) string {
-	if f.Status == checks.StatusPass {
-		return "Passes on " + cmp.Or(f.Resource.Name, f.Resource.ARN) + "."
+// defaultMessage stands in for the empty message of a PASS on the resource named name.
+func defaultMessage(st checks.Status, name string) string {
+	if st == checks.StatusPass {
+		return "Passes on " + name + "."
 	}
 	return ""
 }

@@ -41,7 +41,11 @@ func (JSON) Write(w io.Writer, r *checks.Report) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.Write(head)
 	bw.WriteString(`"findings": [`)
-	enc := newIndentedEncoder(trimNewline{bw}, "    ")
+	// Each finding is encoded compactly and indented on its way to bw (indentWriter): with the
+	// encoder's own indentation, a finding was held twice more, compact and indented, which for a
+	// finding carrying a long resource name five times is tens of megabytes.
+	enc := json.NewEncoder(&indentWriter{w: bw, prefix: "    ", indent: "  "})
+	enc.SetEscapeHTML(false)
 	for i := range findings {
 		f := findings[i]
 		f.Frameworks = nonNilFrameworks(f.Frameworks)
@@ -78,17 +82,6 @@ func newIndentedEncoder(w io.Writer, prefix string) *json.Encoder {
 	return enc
 }
 
-// trimNewline drops the newline json.Encoder ends each value with, so the caller places separators.
-type trimNewline struct{ w *bufio.Writer }
-
-func (t trimNewline) Write(p []byte) (int, error) {
-	n, err := t.w.Write(bytes.TrimSuffix(p, []byte("\n")))
-	if err != nil {
-		return n, err
-	}
-	return len(p), nil
-}
-
 // nonNilFrameworks returns fw, or a copy of it without null lists, or an empty map for nil. The
 // finding's own map is shared with the caller, so it is never modified in place.
 func nonNilFrameworks(fw map[string][]string) map[string][]string {
@@ -108,4 +101,90 @@ func nonNilFrameworks(fw map[string][]string) map[string][]string {
 		}
 	}
 	return fw
+}
+
+// indentWriter indents compact JSON as json.Indent does (empty objects and arrays stay {} and [])
+// while writing it to w, instead of into a second buffer. It is given the output of a json.Encoder
+// without indentation, so it sees no space outside strings, and drops the encoder's final newline
+// so that the caller places separators.
+type indentWriter struct {
+	w              *bufio.Writer
+	prefix, indent string
+	depth          int
+	inString       bool
+	escaped        bool // the previous byte of a string was a backslash
+	needIndent     bool // after { or [: a newline comes unless the value is empty
+}
+
+func (x *indentWriter) Write(p []byte) (int, error) {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if x.inString {
+			// Copy up to the next quote or backslash at once.
+			if !x.escaped {
+				j := bytes.IndexAny(p[i:], `"\`)
+				if j < 0 {
+					x.w.Write(p[i:])
+					break
+				}
+				x.w.Write(p[i : i+j])
+				i += j
+				c = p[i]
+			}
+			x.w.WriteByte(c)
+			switch {
+			case x.escaped:
+				x.escaped = false
+			case c == '\\':
+				x.escaped = true
+			case c == '"':
+				x.inString = false
+			}
+			continue
+		}
+		if c == '\n' {
+			continue
+		}
+		if x.needIndent && c != '}' && c != ']' {
+			x.needIndent = false
+			x.depth++
+			x.newline()
+		}
+		switch c {
+		case '"':
+			x.inString = true
+			x.w.WriteByte(c)
+		case '{', '[':
+			x.needIndent = true
+			x.w.WriteByte(c)
+		case ',':
+			x.w.WriteByte(c)
+			x.newline()
+		case ':':
+			x.w.WriteString(": ")
+		case '}', ']':
+			if x.needIndent {
+				x.needIndent = false
+			} else {
+				x.depth--
+				x.newline()
+			}
+			x.w.WriteByte(c)
+		default:
+			x.w.WriteByte(c)
+		}
+	}
+	// bufio.Writer keeps its first error and returns it from every later Write.
+	if _, err := x.w.Write(nil); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (x *indentWriter) newline() {
+	x.w.WriteByte('\n')
+	x.w.WriteString(x.prefix)
+	for range x.depth {
+		x.w.WriteString(x.indent)
+	}
 }

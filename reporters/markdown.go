@@ -31,14 +31,14 @@ func (m *Markdown) Write(w io.Writer, r *checks.Report) error {
 	if r.AccountID != "" {
 		title += " — account " + r.AccountID
 	}
-	ew.printf("## %s\n\n", mdText(title))
+	ew.printf("## %s\n\n", mdProse(title))
 	if r.Tool.Version != "" || !r.FinishedAt.IsZero() {
 		var meta []string
 		if r.Tool.Version != "" {
-			meta = append(meta, "coffer "+mdText(r.Tool.Version))
+			meta = append(meta, "coffer "+mdProse(r.Tool.Version))
 		}
 		if len(r.Regions) > 0 {
-			meta = append(meta, "regions "+mdText(strings.Join(r.Regions, ", ")))
+			meta = append(meta, "regions "+mdProse(strings.Join(r.Regions, ", ")))
 		}
 		if !r.FinishedAt.IsZero() {
 			meta = append(meta, "scanned "+r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC"))
@@ -78,21 +78,21 @@ func (m *Markdown) Write(w io.Writer, r *checks.Report) error {
 	}
 
 	m.writeList(ew, fs, checks.StatusError, "Errors (not evaluated)", func(f checks.Finding) string {
-		return mdText(f.Message)
+		return mdProse(f.Message)
 	})
 	m.writeList(ew, fs, checks.StatusWaived, "Waived", func(f checks.Finding) string {
-		return mdText(waiverText(f.Waiver))
+		return mdProse(waiverText(f.Waiver))
 	})
 	if m.Options.ShowPass {
 		m.writeList(ew, fs, checks.StatusPass, "Passed", func(f checks.Finding) string {
-			return mdText(f.Title)
+			return mdProse(f.Title)
 		})
 	}
 
 	if len(r.Notices) > 0 {
 		ew.printf("### Notices\n\n")
 		for _, n := range r.Notices {
-			ew.printf("- %s\n", mdText(n))
+			ew.printf("- %s\n", mdProse(n))
 		}
 		ew.printf("\n")
 	}
@@ -102,22 +102,26 @@ func (m *Markdown) Write(w io.Writer, r *checks.Report) error {
 func (m *Markdown) writeFailure(ew *errWriter, f checks.Finding) {
 	// Inside <summary> Markdown is not rendered, so this part is HTML.
 	ew.printf("<details>\n<summary><b>%s</b> · <code>%s</code> — %s</summary>\n\n",
-		html.EscapeString(f.CheckID), html.EscapeString(singleLine(resourceLabel(f.Resource))),
-		html.EscapeString(singleLine(cmp.Or(f.Title, f.Message))))
-	ew.printf("%s\n\n", mdText(f.Message))
+		html.EscapeString(clipProse(f.CheckID)), html.EscapeString(singleLine(displayLabel(f.Resource))),
+		html.EscapeString(singleLine(clipProse(cmp.Or(f.Title, f.Message)))))
+	ew.printf("%s\n\n", mdProse(f.Message))
 	if f.InBaseline {
 		ew.printf("- %s\n", mdText(knownNote))
 	}
-	ew.printf("- Resource: %s\n", mdCode(cmp.Or(f.Resource.ARN, f.Resource.Name)))
+	ew.printf("- Resource: %s\n", mdCode(clipProse(cmp.Or(f.Resource.ARN, f.Resource.Name))))
 	if fws := frameworkList(f.Frameworks); fws != "" {
-		ew.printf("- Frameworks: %s\n", mdText(fws))
+		ew.printf("- Frameworks: %s\n", mdProse(fws))
 	}
 	if f.Remediation.Summary != "" {
-		ew.printf("- Remediation (fix: %s): %s\n", mdText(cmp.Or(string(f.Remediation.Fix), "manual")),
-			mdText(f.Remediation.Summary))
+		ew.printf("- Remediation (fix: %s): %s\n", mdProse(cmp.Or(string(f.Remediation.Fix), "manual")),
+			mdProse(f.Remediation.Summary))
 	}
 	if len(f.Remediation.Commands) > 0 {
-		ew.printf("\n%s\n", mdCodeBlock("sh", strings.Join(f.Remediation.Commands, "\n")))
+		cmds, shortened := clipCommands(f.Remediation.Commands)
+		ew.printf("\n%s\n", mdCodeBlock("sh", strings.Join(cmds, "\n")))
+		if shortened {
+			ew.printf("\n<sub>%s</sub>\n", mdText(shortenedNote))
+		}
 	}
 	ew.printf("\n</details>\n\n")
 }
@@ -132,8 +136,8 @@ func (m *Markdown) writeList(ew *errWriter, fs []checks.Finding, st checks.Statu
 			ew.printf("### %s\n\n", heading)
 			first = false
 		}
-		ew.printf("- **%s** %s %s: %s\n", mdText(f.Severity.String()), mdText(f.CheckID),
-			mdCode(cmp.Or(f.Resource.ARN, f.Resource.Name)), detail(f))
+		ew.printf("- **%s** %s %s: %s\n", mdText(f.Severity.String()), mdProse(f.CheckID),
+			mdCode(clipProse(cmp.Or(f.Resource.ARN, f.Resource.Name))), detail(f))
 	}
 	if !first {
 		ew.printf("\n")
@@ -150,6 +154,11 @@ var mdEscaper = strings.NewReplacer(
 
 func mdText(s string) string {
 	return mdEscaper.Replace(singleLine(s))
+}
+
+// mdProse is mdText of a value cut for display (clipProse).
+func mdProse(s string) string {
+	return mdText(clipProse(s))
 }
 
 // mdCode is an inline code span that survives any backticks in s, with '|' escaped so it can sit

@@ -1,6 +1,7 @@
 package reporters
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"compress/gzip"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,23 +80,132 @@ func (s *SARIF) Write(w io.Writer, r *checks.Report) error {
 	if r == nil {
 		return errNilReport
 	}
-	log, nResults := s.build(r)
+	texts := &sarifTexts{}
+	log, nResults := s.build(r, texts)
 	if nResults > MaxSARIFResults {
 		return fmt.Errorf("sarif: %d results exceed GitHub's limit of %d per run; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
 			nResults, MaxSARIFResults, ErrSARIFLimit)
 	}
-	buf, err := encodeSARIF(log)
+	skeleton, err := encodeSARIF(log)
 	if err != nil {
 		return err
 	}
-	if size, err := gzipSize(buf.Bytes()); err != nil {
+	if !texts.placedOnce(skeleton.Bytes()) {
+		// Some other string of the log looks like a placeholder (a rule text could, in theory):
+		// encode everything in place instead.
+		texts = nil
+		log, _ = s.build(r, nil)
+		if skeleton, err = encodeSARIF(log); err != nil {
+			return err
+		}
+	}
+	// The size is measured on the way to nowhere, so nothing is written unless the log fits.
+	if size, err := gzipSizeOf(func(w io.Writer) error { return texts.write(w, skeleton.Bytes()) }); err != nil {
 		return fmt.Errorf("measure sarif: %w", err)
 	} else if size > sarifGzipLimit {
 		return fmt.Errorf("sarif: %d bytes gzip-compressed exceed GitHub's upload limit of %d; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
 			size, sarifGzipLimit, ErrSARIFLimit)
 	}
-	_, err = buf.WriteTo(w)
-	return err
+	return texts.write(w, skeleton.Bytes())
+}
+
+// sarifTexts keeps the long strings of a log (messages, ARNs and names, which hold values of the
+// snapshot) out of the go-sarif model: the model gets a short placeholder instead, and write puts
+// each string in its place while streaming the log out. encodeSARIF copies a log four times
+// (marshal, decode, encode, indent): with a 1 MB bucket name in each result's message and
+// location, the process peaked at 450 MB against 50 MB without it. A text is kept as its parts (a
+// result message is the finding's message, ARN, summary and commands) so that it is not assembled
+// in memory either. Short strings stay in the model.
+type sarifTexts struct {
+	list [][]string
+}
+
+// sarifTextMin is the length from which a string goes to sarifTexts; tests lower it.
+var sarifTextMin = 1 << 10
+
+const (
+	// sarifPlaceholder starts a placeholder, "\x00coffer-text:<index>\x00", and sarifPlaceholderJSON
+	// and sarifPlaceholderEnd delimit it in the encoded log. A NUL keeps it apart from any text
+	// a rule would hold, and placedOnce checks that it is.
+	sarifPlaceholder     = "\x00coffer-text:"
+	sarifPlaceholderJSON = `"\u0000coffer-text:`
+	sarifPlaceholderEnd  = `\u0000"`
+)
+
+// ref returns s, or a placeholder for it when it is long. A nil *sarifTexts keeps every string.
+func (t *sarifTexts) ref(s string) string {
+	return t.join(s)
+}
+
+// join returns the concatenation of parts, or a placeholder for it when it is long. Parts that
+// are not literals must be separated by ASCII literals: each part is JSON-encoded on its own, which
+// is the encoding of the whole only when no UTF-8 sequence spans two parts.
+func (t *sarifTexts) join(parts ...string) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if t == nil || n < sarifTextMin {
+		return strings.Join(parts, "")
+	}
+	t.list = append(t.list, parts)
+	return sarifPlaceholder + strconv.Itoa(len(t.list)-1) + "\x00"
+}
+
+// placedOnce reports whether the encoded log holds each placeholder exactly once and nothing else
+// that looks like one.
+func (t *sarifTexts) placedOnce(log []byte) bool {
+	seen := make([]bool, len(t.list))
+	n := 0
+	for {
+		i := bytes.Index(log, []byte(sarifPlaceholderJSON))
+		if i < 0 {
+			return n == len(t.list)
+		}
+		log = log[i+len(sarifPlaceholderJSON):]
+		j := bytes.Index(log, []byte(sarifPlaceholderEnd))
+		if j < 0 {
+			return false
+		}
+		k, err := strconv.Atoi(string(log[:j]))
+		if err != nil || k < 0 || k >= len(seen) || seen[k] {
+			return false
+		}
+		seen[k] = true
+		n++
+		log = log[j+len(sarifPlaceholderEnd):]
+	}
+}
+
+// write writes the encoded log to w with each placeholder replaced by its text, encoded as the rest
+// of the log is (no HTML escaping).
+func (t *sarifTexts) write(w io.Writer, log []byte) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var part bytes.Buffer
+	enc := json.NewEncoder(&part)
+	enc.SetEscapeHTML(false)
+	for t != nil && len(t.list) > 0 {
+		i := bytes.Index(log, []byte(sarifPlaceholderJSON))
+		if i < 0 {
+			break
+		}
+		bw.Write(log[:i])
+		log = log[i+len(sarifPlaceholderJSON):]
+		j := bytes.Index(log, []byte(sarifPlaceholderEnd))
+		k, _ := strconv.Atoi(string(log[:j])) // placedOnce checked the placeholders
+		bw.WriteByte('"')
+		for _, p := range t.list[k] {
+			part.Reset()
+			if err := enc.Encode(p); err != nil {
+				return err
+			}
+			bw.Write(part.Bytes()[1 : part.Len()-2]) // without the quotes and the newline
+		}
+		bw.WriteByte('"')
+		log = log[j+len(sarifPlaceholderEnd):]
+	}
+	bw.Write(log)
+	return bw.Flush()
 }
 
 // encodeSARIF marshals the log with go-sarif, then drops the properties go-sarif writes with
@@ -169,7 +280,8 @@ func pruneSARIFDefaults(v any) any {
 	}
 }
 
-func (s *SARIF) build(r *checks.Report) (*sarif.Report, int) {
+// build makes the go-sarif model of the log, with the long strings in texts (see sarifTexts).
+func (s *SARIF) build(r *checks.Report, texts *sarifTexts) (*sarif.Report, int) {
 	rules := sortedRules(r)
 	ruleIndex := make(map[string]int, len(rules))
 	byID := make(map[string]checks.Rule, len(rules))
@@ -195,20 +307,20 @@ func (s *SARIF) build(r *checks.Report) (*sarif.Report, int) {
 	for _, f := range sortedFindings(r) {
 		switch f.Status {
 		case checks.StatusFail:
-			run.AddResult(sarifResult(r, f, byID[f.CheckID], ruleIndex[f.CheckID]))
+			run.AddResult(sarifResult(r, f, byID[f.CheckID], ruleIndex[f.CheckID], texts))
 			n++
 		case checks.StatusWaived:
 			inv.AddToolExecutionNotification(sarif.NewNotification().
 				WithLevel(sarif.LevelNote).
-				WithMessage(sarif.NewTextMessage(fmt.Sprintf("%s is waived for %s: %s",
-					f.CheckID, cmp.Or(f.Resource.ARN, f.Resource.Name), waiverText(f.Waiver)))).
+				WithMessage(sarif.NewTextMessage(texts.join(
+					f.CheckID, " is waived for ", clipProse(cmp.Or(f.Resource.ARN, f.Resource.Name)), ": ", clipProse(waiverText(f.Waiver))))).
 				WithAssociatedRule(sarif.NewReportingDescriptorReference().
 					WithID(f.CheckID).WithIndex(ruleIndex[f.CheckID])))
 		case checks.StatusError:
 			note := sarif.NewNotification().
 				WithLevel(sarif.LevelError).
-				WithMessage(sarif.NewTextMessage(fmt.Sprintf("%s could not be evaluated for %s: %s",
-					f.CheckID, cmp.Or(f.Resource.ARN, f.Resource.Name), f.Message))).
+				WithMessage(sarif.NewTextMessage(texts.join(
+					f.CheckID, " could not be evaluated for ", clipProse(cmp.Or(f.Resource.ARN, f.Resource.Name)), ": ", clipProse(f.Message)))).
 				WithAssociatedRule(sarif.NewReportingDescriptorReference().
 					WithID(f.CheckID).WithIndex(ruleIndex[f.CheckID]))
 			inv.AddToolExecutionNotification(note)
@@ -216,7 +328,7 @@ func (s *SARIF) build(r *checks.Report) (*sarif.Report, int) {
 	}
 	for _, notice := range r.Notices {
 		inv.AddToolExecutionNotification(sarif.NewNotification().
-			WithLevel(sarif.LevelWarning).WithMessage(sarif.NewTextMessage(notice)))
+			WithLevel(sarif.LevelWarning).WithMessage(sarif.NewTextMessage(texts.ref(clipProse(notice)))))
 	}
 	run.AddInvocation(inv)
 
@@ -308,34 +420,40 @@ func frameworkList(fw map[string][]string) string {
 	return strings.Join(parts, "; ")
 }
 
-func sarifResult(r *checks.Report, f checks.Finding, rule checks.Rule, ruleIndex int) *sarif.Result {
+func sarifResult(r *checks.Report, f checks.Finding, rule checks.Rule, ruleIndex int, texts *sarifTexts) *sarif.Result {
 	arn := cmp.Or(f.Resource.ARN, f.Resource.Name)
-	var msg strings.Builder
-	msg.WriteString(f.Message)
-	fmt.Fprintf(&msg, "\nResource: %s", arn)
+	// The message is the text GitHub shows people on the alert, so its values are cut for display
+	// as in the table (clipProse, clipCommands); what programs match on, the fingerprint and the
+	// logical location (ARN and name), keeps them whole. Its parts are joined by texts.join
+	// (every two values have a literal between them).
+	msg := []string{clipProse(f.Message), "\nResource: ", clipProse(arn)}
 	if f.Resource.Role != "" {
-		fmt.Fprintf(&msg, " (role %s)", f.Resource.Role)
+		msg = append(msg, " (role ", clipProse(f.Resource.Role), ")")
 	}
 	if f.Remediation.Summary != "" {
-		fmt.Fprintf(&msg, "\nRemediation (fix: %s): %s", cmp.Or(string(f.Remediation.Fix), "manual"), f.Remediation.Summary)
+		msg = append(msg, "\nRemediation (fix: ", cmp.Or(string(f.Remediation.Fix), "manual"), "): ", clipProse(f.Remediation.Summary))
 	}
-	for _, c := range f.Remediation.Commands {
-		msg.WriteString("\n  " + c)
+	cmds, shortened := clipCommands(f.Remediation.Commands)
+	for _, c := range cmds {
+		msg = append(msg, "\n  ", c)
+	}
+	if shortened {
+		msg = append(msg, "\n  (", shortenedNote, ")")
 	}
 
 	logical := sarif.NewLogicalLocation().
-		WithFullyQualifiedName(arn).
-		WithName(cmp.Or(f.Resource.Name, arn)).
+		WithFullyQualifiedName(texts.ref(arn)).
+		WithName(texts.ref(cmp.Or(f.Resource.Name, arn))).
 		WithKind("resource")
 	loc := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-		WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(r.AccountID, rule.Service, f.Resource))).
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(texts.ref(artifactURI(r.AccountID, rule.Service, f.Resource)))).
 		WithRegion(sarif.NewRegion().WithStartLine(1).WithStartColumn(1))).
 		WithLogicalLocations([]*sarif.LogicalLocation{logical})
 
 	res := sarif.NewRuleResult(f.CheckID).
 		WithRuleIndex(ruleIndex).
 		WithLevel(sarifLevel(f.Severity)).
-		WithMessage(sarif.NewTextMessage(msg.String())).
+		WithMessage(sarif.NewTextMessage(texts.join(msg...))).
 		WithLocations([]*sarif.Location{loc}).
 		WithPartialFingerprints(map[string]string{FingerprintKey: Fingerprint(f.CheckID, f.Resource.ARN)})
 	if r.Baselined {
@@ -347,8 +465,12 @@ func sarifResult(r *checks.Report, f checks.Finding, rule checks.Rule, ruleIndex
 
 // Fingerprint is the stable identity of a finding across runs: hex SHA-256 of "check_id|arn".
 func Fingerprint(checkID, arn string) string {
-	sum := sha256.Sum256([]byte(checkID + "|" + arn))
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	// Written in parts: the ARN can be long, and a concatenation would copy it.
+	io.WriteString(h, checkID)
+	io.WriteString(h, "|")
+	io.WriteString(h, arn)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func sarifLevel(sev checks.Severity) string {
@@ -398,18 +520,28 @@ func splitARN(arn string) (service, region, account, resource string) {
 	return parts[2], parts[3], parts[4], parts[5]
 }
 
+// maxURISegment bounds a segment of an artifact URI, which GitHub shows as the alert's file path.
+// A longer segment keeps its start and ends with a hash of the whole value, so it stays distinct.
+const maxURISegment = 128
+
 // uriSegment keeps RFC 3986 unreserved characters and replaces everything else (slashes, colons,
-// '@', '+', spaces, non-ASCII) with '_', so a name is exactly one safe path segment. The exact
-// name stays in the logical location and the message.
+// '@', '+', spaces, non-ASCII) with '_', so a name is exactly one safe path segment, of at most
+// maxURISegment characters. The exact name stays in the logical location.
 func uriSegment(s string) string {
-	out := []byte(s)
-	for i := 0; i < len(out); i++ {
-		c := out[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
-			out[i] = '_'
-		}
+	if len(s) > maxURISegment {
+		sum := sha256.Sum256([]byte(s))
+		return uriSegment(s[:maxURISegment-17]) + "-" + hex.EncodeToString(sum[:8])
 	}
-	seg := string(out)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			c = '_'
+		}
+		b.WriteByte(c)
+	}
+	seg := b.String()
 	if seg == "" || seg == "." || seg == ".." {
 		seg = strings.Repeat("_", max(1, len(seg)))
 	}
@@ -426,9 +558,17 @@ func pascalCase(id string) string {
 }
 
 func gzipSize(b []byte) (int, error) {
+	return gzipSizeOf(func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// gzipSizeOf returns the gzip-compressed size of what write writes.
+func gzipSizeOf(write func(io.Writer) error) (int, error) {
 	var n countingWriter
 	zw := gzip.NewWriter(&n)
-	if _, err := zw.Write(b); err != nil {
+	if err := write(zw); err != nil {
 		return 0, err
 	}
 	if err := zw.Close(); err != nil {

@@ -355,12 +355,14 @@ func TestSARIFMultitool(t *testing.T) {
 	if bytes.Equal(broken, golden) {
 		t.Fatal("could not break the golden SARIF")
 	}
+	longName, _ := longNameReport(t, "team-backups-primary")
 	tests := []struct {
 		name       string
 		content    []byte
 		wantErrors bool
 	}{
 		{"golden", golden, false},
+		{"1 MB bucket name", render(t, FormatSARIF, Options{}, longName), false},
 		{"split part", render(t, FormatSARIF, Options{Category: "part-2"}, SplitSARIF(bigReport(30), 10)[1]), false},
 		{"empty scan", render(t, FormatSARIF, Options{}, &checks.Report{SchemaVersion: "1",
 			Tool: checks.Tool{Name: "coffer", Version: "dev"}, AccountID: fixtureAccount}), false},

@@ -112,15 +112,16 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 				no = strconv.Itoa(fixNo)
 				fixes = append(fixes, fix{fixNo, f})
 			}
-			msg := f.Message
+			msg := clipProse(f.Message)
 			if f.Status == checks.StatusWaived {
 				msg = "Waived: " + waiverText(f.Waiver) + ". " + msg
 			}
 			if f.InBaseline {
 				msg = knownPrefix + msg
 			}
-			if err := tb.Append(no, paint(statusColor[f.Status], string(f.Status)), f.CheckID,
-				singleLine(resourceLabel(f.Resource)), singleLine(msg)); err != nil {
+			// Cells are cut for display (clipProse): tablewriter must never see a long word.
+			if err := tb.Append(no, paint(statusColor[f.Status], string(f.Status)), tableText(f.CheckID),
+				singleLine(displayLabel(f.Resource)), tableText(msg)); err != nil {
 				return fmt.Errorf("render table: %w", err)
 			}
 		}
@@ -128,10 +129,14 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 			return fmt.Errorf("render table: %w", err)
 		}
 		for _, fx := range fixes {
-			ew.printf("  [%d] %s on %s: %s (fix: %s)\n", fx.no, fx.f.CheckID,
-				singleLine(resourceLabel(fx.f.Resource)), singleLine(fx.f.Remediation.Summary), fx.f.Remediation.Fix)
-			for _, cmd := range fx.f.Remediation.Commands {
+			ew.printf("  [%d] %s on %s: %s (fix: %s)\n", fx.no, tableText(fx.f.CheckID),
+				singleLine(displayLabel(fx.f.Resource)), tableText(fx.f.Remediation.Summary), tableText(string(fx.f.Remediation.Fix)))
+			cmds, shortened := clipCommands(fx.f.Remediation.Commands)
+			for _, cmd := range cmds {
 				ew.printf("      %s\n", paint(ansiDim, singleLine(cmd)))
+			}
+			if shortened {
+				ew.printf("      (%s)\n", shortenedNote)
 			}
 		}
 		ew.printf("\n")
@@ -140,15 +145,20 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 	if len(r.Notices) > 0 {
 		ew.printf("%s\n", paint(ansiBold, "Notices:"))
 		for _, n := range r.Notices {
-			ew.printf("  ! %s\n", singleLine(n))
+			ew.printf("  ! %s\n", tableText(n))
 		}
 		ew.printf("\n")
 	}
 
 	line := "coffer: " + summaryLine(countFindings(all))
 	if r.AccountID != "" {
-		line += " — account " + r.AccountID
+		line += " — account " + tableText(r.AccountID)
 	}
 	ew.printf("%s\n", paint(ansiBold, line))
 	return ew.err
+}
+
+// tableText is a value as the table shows it: cut for display, on one line.
+func tableText(s string) string {
+	return singleLine(clipProse(s))
 }
