@@ -286,23 +286,29 @@ func TestHTMLInBrowser(t *testing.T) {
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	defer cancel()
 	// The first Run starts the browser and must not carry a timeout (it would stop the browser
-	// with it); the steps after it do, so a hang fails the test well within its budget.
+	// with it); the steps after it do, so a hung browser fails the test instead of hanging it.
+	// Minutes: the steps take seconds, over ten on a loaded 2-core machine.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium %s: %v", bin, err)
 	}
-	stepCtx, cancelSteps := context.WithTimeout(ctx, 25*time.Second)
+	stepCtx, cancelSteps := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelSteps()
 
 	var (
 		mu       sync.Mutex
 		messages []chromedp.ConsoleMessage
 		sawEnd   = make(chan struct{})
+		sawCSP   = make(chan struct{}) // closed on the first CSP violation after the probe marker
 	)
-	const endMarker = "coffer-test: end of console"
+	const (
+		probeMarker = "coffer-test: probe"
+		endMarker   = "coffer-test: end of console"
+	)
 	consoleCtx, stopConsole := context.WithCancel(ctx)
 	defer stopConsole()
 	console := chromedp.Console(consoleCtx)
 	go func() {
+		probed, csp := false, false
 		for m, err := range console {
 			if err != nil {
 				return
@@ -310,6 +316,12 @@ func TestHTMLInBrowser(t *testing.T) {
 			if m.Text == endMarker {
 				close(sawEnd)
 				return
+			}
+			if m.Text == probeMarker {
+				probed = true
+			} else if probed && !csp && strings.Contains(m.Text, "Content Security Policy") {
+				csp = true
+				close(sawCSP)
 			}
 			mu.Lock()
 			messages = append(messages, m)
@@ -417,9 +429,10 @@ func TestHTMLInBrowser(t *testing.T) {
 	// The copy button works or falls back to a selection, without an error either way.
 	run("copy commands", chromedp.Click(`li.finding:not([hidden]) button.copy`))
 	// The clipboard answers asynchronously; the feedback follows its promise.
+	// No polling timeout of its own: stepCtx bounds it.
 	if _, err := chromedp.Run(stepCtx, chromedp.Poll[bool](
 		`['Copied', 'Selected'].includes(document.querySelector('li.finding:not([hidden]) button.copy').textContent)`,
-		chromedp.WithPollingTimeout(3*time.Second))); err != nil {
+		chromedp.WithPollingTimeout(0))); err != nil {
 		t.Errorf("the copy button gave no feedback: %v", err)
 	}
 
@@ -452,10 +465,18 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// Probe the probe: a load the CSP forbids must show up as a console error, so that seeing
 	// none above means something (and proves the page cannot reach the network).
-	const probeMarker = "coffer-test: probe"
 	run("probe the console", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
 		`console.info(%q); const img = new Image(); img.src = 'https://example.invalid/beacon.png'; document.body.append(img);`, probeMarker)))
-	time.Sleep(200 * time.Millisecond) // the CSP report is asynchronous to the script
+	// The CSP report is asynchronous to the script: wait for it rather than for a fixed time,
+	// which a loaded machine can overrun. The checks below still say whether it was an error.
+	select {
+	case <-sawCSP:
+	case <-stepCtx.Done():
+		mu.Lock()
+		seen := append([]chromedp.ConsoleMessage(nil), messages...)
+		mu.Unlock()
+		t.Fatalf("no CSP violation was reported for an image load from the network; console: %v", seen)
+	}
 	run("mark the end of the console", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`console.info(%q)`, endMarker)))
 	select {
 	case <-sawEnd:
@@ -481,11 +502,9 @@ func TestHTMLInBrowser(t *testing.T) {
 	if !blocked {
 		t.Errorf("an image load from the network was not reported as a CSP violation; console: %v", messages)
 	}
-	if elapsed := time.Since(start); elapsed > 30*time.Second {
-		t.Errorf("browser test took %s, budget 30s", elapsed)
-	} else {
-		t.Logf("browser test took %s", elapsed.Round(time.Millisecond))
-	}
+	// Logged, not asserted: how long a browser takes says how busy the machine is, not whether
+	// the report works. A hang is stepCtx's to catch.
+	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
 }
 
 // reviewReport evaluates reviewSnapshot with the built-in checks: a realistic report, made in the

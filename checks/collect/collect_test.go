@@ -4,12 +4,14 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -363,12 +365,23 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// TestCollectUnreachableEndpoint: a refused connection fails the identity probe after its short
+// budget of two attempts (not the five every other call gets), and nothing waits for a deadline.
 func TestCollectUnreachableEndpoint(t *testing.T) {
 	// A port nothing listens on: the listener is closed before the call.
 	srv := motoserver.Shared(t)
 	port := closedPort(t)
 	opts := srv.Options()
 	opts.EndpointURL = "http://127.0.0.1:" + port
+	var attempts atomic.Int32
+	opts.APIOptions = append(opts.APIOptions, func(stack *middleware.Stack) error {
+		// After the retry middleware: once per attempt.
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("CountAttempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				attempts.Add(1)
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
 	cfg := srv.AWSConfig(t, "us-east-1")
 	cfg.BaseEndpoint = aws.String(opts.EndpointURL)
 
@@ -378,8 +391,14 @@ func TestCollectUnreachableEndpoint(t *testing.T) {
 	if err == nil {
 		t.Fatalf("Collect against a closed port returned a snapshot: %+v", snap.Account)
 	}
-	if elapsed > 5*time.Second {
-		t.Errorf("Collect took %s to fail, want under 5s", elapsed)
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("%d attempts, want the identity probe's 2", n)
+	}
+	// The two refused attempts and the backoff between them (at most 500ms) take well under a
+	// second; a run that waited for the probe's 15 s deadline instead would take at least that,
+	// on any machine.
+	if elapsed >= 15*time.Second {
+		t.Errorf("Collect took %s to fail: it waited for a deadline", elapsed)
 	}
 	for _, want := range []string{"get caller identity", opts.EndpointURL} {
 		if !strings.Contains(err.Error(), want) {

@@ -20,6 +20,13 @@ import (
 // End-to-end: seed a sample account into a real moto server through the SDK, run the real CLI
 // against it, and compare with what the scenario says must be found.
 
+// motoCallTimeout is the --call-timeout of every run against moto: a safety net for a hung call,
+// not a margin a healthy call has to beat. Under -race on a loaded 2-core machine moto takes over
+// 10 s to send IAM's GetAccountAuthorizationDetails (5 MB with its managed policies), and a
+// throttled call adds up to 16 s of backoff, too close to the default 30 s. Tests that want a call
+// to time out pass their own --call-timeout after these flags.
+const motoCallTimeout = "5m"
+
 // seedScenario resets moto, applies the scenario and returns the CLI's AWS flags for it and the
 // violations it must produce (KMS aliases resolved to key ARNs).
 func seedScenario(t *testing.T, srv *motoserver.Server, s seed.Scenario) ([]string, []seed.Violation) {
@@ -41,7 +48,7 @@ func seedScenario(t *testing.T, srv *motoserver.Server, s seed.Scenario) ([]stri
 		name, value, _ := strings.Cut(kv, "=")
 		t.Setenv(name, value)
 	}
-	flags := []string{"--endpoint-url", srv.URL, "--region", regions[0], "--regions", strings.Join(regions, ","), "--quiet"}
+	flags := []string{"--endpoint-url", srv.URL, "--region", regions[0], "--regions", strings.Join(regions, ","), "--quiet", "--call-timeout", motoCallTimeout}
 	return flags, want
 }
 

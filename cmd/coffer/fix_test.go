@@ -131,7 +131,7 @@ func (w *fixWorld) flags(regions ...string) []string {
 	if len(regions) == 0 {
 		regions = []string{"us-east-1"}
 	}
-	return []string{"--endpoint-url", w.proxy.URL, "--region", regions[0], "--regions", strings.Join(regions, ","), "--quiet"}
+	return []string{"--endpoint-url", w.proxy.URL, "--region", regions[0], "--regions", strings.Join(regions, ","), "--quiet", "--call-timeout", motoCallTimeout}
 }
 
 func (w *fixWorld) writeConfig(t *testing.T, yaml string) string {
