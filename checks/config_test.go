@@ -92,6 +92,39 @@ func TestBucketRolesAndPairs(t *testing.T) {
 	}
 }
 
+// TestStandbyFallback: the "only standby of the account" pairs a primary only when no primary
+// replicates to it; a standby that already backs up another primary is not a copy of a new one.
+func TestStandbyFallback(t *testing.T) {
+	replicating := func(name, to string) checks.Bucket {
+		return checks.Bucket{Name: name, Replication: &checks.Replication{Rules: []checks.ReplicationRule{{Status: "Enabled", DestinationBucket: to}}}}
+	}
+	standby := checks.Bucket{Name: "standby", Tags: map[string]string{"coffer:role": "standby"}}
+	tests := []struct {
+		name    string
+		buckets []checks.Bucket
+		want    map[string]string
+	}{
+		{"the only standby pairs the only primary", []checks.Bucket{{Name: "primary"}, standby}, map[string]string{"primary": "standby"}},
+		{"the only standby pairs every primary while nobody replicates to it", []checks.Bucket{{Name: "a"}, {Name: "b"}, standby},
+			map[string]string{"a": "standby", "b": "standby"}},
+		{"a claimed standby is not a fallback", []checks.Bucket{replicating("primary", "standby"), {Name: "new-primary"}, standby},
+			map[string]string{"primary": "standby"}},
+		{"an unclaimed standby still is", []checks.Bucket{replicating("primary", "standby"), {Name: "new-primary"}, standby,
+			{Name: "spare", Tags: map[string]string{"coffer:role": "standby"}}},
+			map[string]string{"primary": "standby", "new-primary": "spare"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := &checks.Snapshot{S3: checks.S3{Buckets: tc.buckets}}
+			cfg := checks.DefaultConfig()
+			got := checks.StandbyPairs(snap, cfg, checks.BucketRoles(snap, cfg))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("pairs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestSampleConfigParses(t *testing.T) {
 	cfg, err := checks.LoadConfig("../fixtures/coffer.yaml")
 	if err != nil {

@@ -85,7 +85,9 @@ func matchAny(patterns []string, name string) bool {
 
 // StandbyPairs pairs each primary with its standby: its replication destination when that is a
 // standby, else coffer.yaml buckets.pairs, else a standby tagged coffer:standby-for=<primary>,
-// else the only standby of the account when there is exactly one.
+// else the only standby of the account that no primary replicates to. A standby that is already
+// another primary's replication destination is never the fallback: a new primary that replicates
+// nowhere has no copy, however many standbys the account holds.
 func StandbyPairs(snap *Snapshot, cfg *Config, roles map[string]string) map[string]string {
 	var standbys []string
 	taggedFor := map[string]string{}
@@ -100,27 +102,35 @@ func StandbyPairs(snap *Snapshot, cfg *Config, roles map[string]string) map[stri
 	}
 	sort.Strings(standbys)
 	pairs := map[string]string{}
+	claimed := map[string]bool{}
 	for _, b := range snap.S3.Buckets {
-		if roles[b.Name] != RolePrimary {
+		if roles[b.Name] != RolePrimary || b.Replication == nil {
 			continue
 		}
-		if b.Replication != nil {
-			for _, r := range b.Replication.Rules {
-				if roles[r.DestinationBucket] == RoleStandby {
-					pairs[b.Name] = r.DestinationBucket
-					break
-				}
+		for _, r := range b.Replication.Rules {
+			if roles[r.DestinationBucket] == RoleStandby {
+				pairs[b.Name] = r.DestinationBucket
+				claimed[r.DestinationBucket] = true
+				break
 			}
 		}
-		if _, ok := pairs[b.Name]; ok {
+	}
+	var unclaimed []string
+	for _, s := range standbys {
+		if !claimed[s] {
+			unclaimed = append(unclaimed, s)
+		}
+	}
+	for _, b := range snap.S3.Buckets {
+		if _, ok := pairs[b.Name]; ok || roles[b.Name] != RolePrimary {
 			continue
 		}
 		if s, ok := cfg.Buckets.Pairs[b.Name]; ok && roles[s] == RoleStandby {
 			pairs[b.Name] = s
 		} else if s, ok := taggedFor[b.Name]; ok {
 			pairs[b.Name] = s
-		} else if len(standbys) == 1 && len(taggedFor) == 0 {
-			pairs[b.Name] = standbys[0]
+		} else if len(unclaimed) == 1 && len(taggedFor) == 0 {
+			pairs[b.Name] = unclaimed[0]
 		}
 	}
 	return pairs
