@@ -151,7 +151,9 @@ func (d *OrgDirectory) For(accountID string) *CrossAccount {
 		}
 	}
 	pairs := d.crossPairs()
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].from < pairs[j].from || pairs[i].from == pairs[j].from && pairs[i].to < pairs[j].to })
+	sort.Slice(pairs, func(i, j int) bool {
+		return pairs[i].from < pairs[j].from || pairs[i].from == pairs[j].from && pairs[i].to < pairs[j].to
+	})
 	for _, e := range pairs {
 		var peer, peerAccount string
 		switch accountID {

@@ -12,7 +12,7 @@ func TestOrgDirectoryPairsAcrossAccounts(t *testing.T) {
 	}
 	prod := &Snapshot{Account: Account{ID: "111111111111"}, S3: S3{Buckets: []Bucket{
 		replicating("prod-backups", "vault-copy", "333333333333"),
-		{Name: "prod-new"},                                              // replicates nowhere: no standby
+		{Name: "prod-new"}, // replicates nowhere: no standby
 		replicating("prod-elsewhere", "unscanned-copy", "999999999999"), // destination not scanned
 	}}}
 	vault := &Snapshot{Account: Account{ID: "333333333333"}, S3: S3{Buckets: []Bucket{
