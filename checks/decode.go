@@ -1,0 +1,164 @@
+package checks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+type denyEntry struct {
+	Resource Resource       `json:"resource"`
+	Msg      string         `json:"msg"`
+	Evidence *Evidence      `json:"evidence"`
+	Vars     map[string]any `json:"vars"`
+}
+
+// astResult keeps query results as OPA values: they are decoded straight into findings, and only
+// the evidence and vars of failures become Go values. (Converting every result to Go maps first
+// copied each check's whole result once more, at the time of the evaluation's peak memory.)
+func astResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
+
+// decodeResources reads the `resources` set.
+func (ev *evaluation) decodeResources(v any) ([]Resource, error) {
+	set, ok := v.(ast.Set)
+	if !ok {
+		return nil, fmt.Errorf("resources is %s, want a set", typeName(v))
+	}
+	out := make([]Resource, 0, set.Len())
+	err := set.Iter(func(item *ast.Term) error {
+		r, err := ev.decodeResource(item.Value)
+		out = append(out, r)
+		return err
+	})
+	return out, err
+}
+
+// decodeResource reads a resource object, or the ARN of a resource in the snapshot, which the
+// index completes: on large accounts the bucket checks name their thousands of resources by ARN,
+// so Rego neither builds nor converts an object per bucket per check.
+func (ev *evaluation) decodeResource(v ast.Value) (Resource, error) {
+	if arn, ok := v.(ast.String); ok {
+		return ev.resourceByARN(string(arn))
+	}
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return Resource{}, fmt.Errorf("resource %v is neither an object nor an ARN", v)
+	}
+	r := Resource{ARN: stringField(obj, "arn"), Type: stringField(obj, "type"), Name: stringField(obj, "name"), Region: stringField(obj, "region"), Role: stringField(obj, "role")}
+	if r.ARN == "" {
+		return Resource{}, fmt.Errorf("resource %v has no arn", v)
+	}
+	return r, nil
+}
+
+// stringField is obj[key] when it is a string, else "".
+func stringField(obj ast.Object, key string) string {
+	if t := obj.Get(ast.InternedTerm(key)); t != nil {
+		if s, ok := t.Value.(ast.String); ok {
+			return string(s)
+		}
+	}
+	return ""
+}
+
+func (ev *evaluation) resourceByARN(arn string) (Resource, error) {
+	if b := ev.index.buckets[arn]; b != nil && b.ARN == arn {
+		return Resource{ARN: b.ARN, Type: "AWS::S3::Bucket", Name: b.Name, Region: b.Region, Role: ev.roles[b.Name]}, nil
+	}
+	if k := ev.index.keys[arn]; k != nil {
+		return Resource{ARN: k.ARN, Type: "AWS::KMS::Key", Name: k.ID, Region: k.Region}, nil
+	}
+	if t := ev.index.trails[arn]; t != nil {
+		return Resource{ARN: t.ARN, Type: "AWS::CloudTrail::Trail", Name: t.Name, Region: t.HomeRegion}, nil
+	}
+	if u := ev.index.users[arn]; u != nil {
+		return Resource{ARN: u.ARN, Type: "AWS::IAM::User", Name: u.Name, Region: "global"}, nil
+	}
+	if r := ev.index.roles[arn]; r != nil {
+		return Resource{ARN: r.ARN, Type: "AWS::IAM::Role", Name: r.Name, Region: "global"}, nil
+	}
+	if arn == "" {
+		return Resource{}, errors.New("resource is an empty string")
+	}
+	return Resource{}, fmt.Errorf("resource %q is not the ARN of a bucket, key, trail, user or role in the snapshot; give a resource object", arn)
+}
+
+// decodeDenies reads the `deny` (or `notes`) set.
+func (ev *evaluation) decodeDenies(v any) ([]denyEntry, error) {
+	set, ok := v.(ast.Set)
+	if !ok {
+		return nil, fmt.Errorf("deny is %s, want a set", typeName(v))
+	}
+	out := make([]denyEntry, 0, set.Len())
+	err := set.Iter(func(item *ast.Term) error {
+		obj, ok := item.Value.(ast.Object)
+		if !ok {
+			return fmt.Errorf("deny entry %v is not an object", item)
+		}
+		resource := obj.Get(ast.InternedTerm("resource"))
+		if resource == nil {
+			return fmt.Errorf("deny entry %v has no resource", item)
+		}
+		res, err := ev.decodeResource(resource.Value)
+		if err != nil {
+			return fmt.Errorf("deny entry %v: %w", item, err)
+		}
+		d := denyEntry{Resource: res, Msg: stringField(obj, "msg")}
+		if e, ok := valueField(obj, "evidence").(ast.Object); ok {
+			value, err := goValue(valueField(e, "value"))
+			if err != nil {
+				return fmt.Errorf("deny entry %v: evidence: %w", item, err)
+			}
+			d.Evidence = &Evidence{Path: stringField(e, "path"), Value: jsonValue(value)}
+		}
+		if vars, ok := valueField(obj, "vars").(ast.Object); ok {
+			converted, err := goValue(vars)
+			if err != nil {
+				return fmt.Errorf("deny entry %v: vars: %w", item, err)
+			}
+			d.Vars, _ = converted.(map[string]any)
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// valueField is obj[key], nil when absent.
+func valueField(obj ast.Object, key string) ast.Value {
+	if t := obj.Get(ast.InternedTerm(key)); t != nil {
+		return t.Value
+	}
+	return nil
+}
+
+// goValue converts an OPA value to Go as query results are (sets sorted); nil stays nil.
+func goValue(v ast.Value) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return ast.JSONWithOpt(v, ast.JSONOpt{SortSets: true})
+}
+
+// typeName names what a check returned instead of a set.
+func typeName(v any) string {
+	if v, ok := v.(ast.Value); ok {
+		return ast.ValueName(v)
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// jsonValue turns OPA's json.Number into a plain number so evidence marshals as JSON numbers.
+func jsonValue(v any) any {
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return i
+		}
+		f, _ := n.Float64()
+		return f
+	}
+	return v
+}
