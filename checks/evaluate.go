@@ -49,7 +49,6 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 	if err != nil {
 		return nil, err
 	}
-	ev.rules = e.rules
 	e.rewritersOnce.Do(func() { e.rewriters = indexRewriters(e.rules) })
 	ev.rewriters = e.rewriters
 	ev.onCommandLine = opts.onCommandLine
@@ -123,14 +122,12 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 // lookups that rendering and error attribution need.
 type evaluation struct {
 	snap   *Snapshot
-	cfg    *Config
 	fix    FixSettings
 	params map[string]any
 	input  ast.Value
 	roles  map[string]string
 	index  resourceIndex
 	byOp   map[string][]CollectError
-	rules  []*loadedRule
 	// rewriters are the engine's rules that rewrite a whole configuration, by configuration.
 	rewriters map[string][]rewriter
 	// failVars maps check id → resource ARN → the vars of its FAIL finding (waivers applied); set
@@ -155,7 +152,7 @@ type resourceIndex struct {
 }
 
 func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
-	ev := &evaluation{snap: snap, cfg: cfg, fix: cfg.FixSettings(), byOp: map[string][]CollectError{}}
+	ev := &evaluation{snap: snap, fix: cfg.FixSettings(), byOp: map[string][]CollectError{}}
 	ev.roles = BucketRoles(snap, cfg)
 	pairs := StandbyPairs(snap, cfg, ev.roles)
 
