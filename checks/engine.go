@@ -20,6 +20,9 @@ type PolicyError struct {
 	File string
 	Line int
 	Msg  string
+	// Err is the underlying error when there is one (a policy dir that cannot be read), so that
+	// errors.Is(err, fs.ErrNotExist) works through a PolicyError.
+	Err error
 }
 
 func (e *PolicyError) Error() string {
@@ -28,6 +31,9 @@ func (e *PolicyError) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
+
+// Unwrap returns the underlying error, nil for a problem in a policy's text.
+func (e *PolicyError) Unwrap() error { return e.Err }
 
 // PolicyErrors is every problem found while loading policies.
 type PolicyErrors []*PolicyError
@@ -102,7 +108,7 @@ func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
 	for _, dir := range opts.PolicyDirs {
 		info, err := os.Stat(dir)
 		if err != nil {
-			return nil, &PolicyError{File: dir, Msg: "cannot read policy dir: " + errors.Unwrap(err).Error()}
+			return nil, &PolicyError{File: dir, Msg: "cannot read policy dir: " + withoutPath(err), Err: err}
 		}
 		if !info.IsDir() {
 			return nil, &PolicyError{File: dir, Msg: "not a directory"}
@@ -182,6 +188,16 @@ func NewEngine(ctx context.Context, opts EngineOptions) (*Engine, error) {
 		return e.rules[e.order[a]].Service == "s3" && e.rules[e.order[b]].Service != "s3"
 	})
 	return e, nil
+}
+
+// withoutPath is the text of err without the operation and path that an *fs.PathError repeats
+// (the PolicyError names the path already); any other error is its whole text.
+func withoutPath(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Err != nil {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 func isPolicyFile(p string) bool {

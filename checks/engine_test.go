@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -417,6 +418,43 @@ func TestEngineRejectsDuplicateIDs(t *testing.T) {
 	_, err := checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: fsys})
 	if err == nil || !strings.Contains(err.Error(), `check id "test-versioning" is already defined`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestEngineRejectsUnusablePolicyDir: a --policy-dir that does not exist or is a file is a
+// PolicyError naming the path and saying why, never a panic; a missing one still matches
+// fs.ErrNotExist.
+func TestEngineRejectsUnusablePolicyDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "checks.rego")
+	if err := os.WriteFile(file, []byte(versioningRego), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no-such-dir")
+	tests := []struct {
+		name, path, want string
+		notExist         bool
+	}{
+		{"does not exist", missing, missing + ": cannot read policy dir: no such file or directory", true},
+		{"is a file", file, file + ": not a directory", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := checks.NewEngine(context.Background(), checks.EngineOptions{PolicyDirs: []string{tc.path}})
+			if err == nil {
+				t.Fatalf("NewEngine accepted --policy-dir %s", tc.path)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+			var pe *checks.PolicyError
+			if !errors.As(err, &pe) {
+				t.Errorf("error is %T, want a *checks.PolicyError", err)
+			}
+			if got := errors.Is(err, fs.ErrNotExist); got != tc.notExist {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", got, tc.notExist)
+			}
+		})
 	}
 }
 
