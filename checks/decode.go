@@ -151,14 +151,18 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// jsonValue turns OPA's json.Number into a plain number so evidence marshals as JSON numbers.
+// jsonValue turns OPA's json.Number into a plain number so evidence marshals as JSON numbers. A
+// number beyond float64 (Rego numbers are unbounded) stays a json.Number: its float would be ±Inf,
+// which encoding/json refuses, and the number as written is valid JSON.
 func jsonValue(v any) any {
 	if n, ok := v.(json.Number); ok {
 		if i, err := n.Int64(); err == nil {
 			return i
 		}
-		f, _ := n.Float64()
-		return f
+		if f, err := n.Float64(); err == nil {
+			return f
+		}
+		return n
 	}
 	return v
 }

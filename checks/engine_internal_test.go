@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +25,29 @@ func TestWithoutPath(t *testing.T) {
 	for _, tc := range tests {
 		if got := withoutPath(tc.err); got != tc.want {
 			t.Errorf("%s: withoutPath = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestJSONValue: evidence numbers become int64 or float64, and one beyond float64 stays the
+// number as written rather than an infinity that the JSON report could not encode.
+func TestJSONValue(t *testing.T) {
+	tests := []struct {
+		in   any
+		want any
+	}{
+		{json.Number("30"), int64(30)},
+		{json.Number("2.5"), 2.5},
+		{json.Number("1e400"), json.Number("1e400")},
+		{"Suspended", "Suspended"},
+	}
+	for _, tc := range tests {
+		got := jsonValue(tc.in)
+		if got != tc.want {
+			t.Errorf("jsonValue(%#v) = %#v, want %#v", tc.in, got, tc.want)
+		}
+		if _, err := json.Marshal(got); err != nil {
+			t.Errorf("jsonValue(%#v) does not marshal: %v", tc.in, err)
 		}
 	}
 }

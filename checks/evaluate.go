@@ -161,8 +161,14 @@ func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
 		return nil, fmt.Errorf("convert snapshot for evaluation: %w", err)
 	}
 	input := inputValue.(ast.Object)
-	paramsRaw, _ := json.Marshal(cfg.Params)
-	_ = json.Unmarshal(paramsRaw, &ev.params)
+	// Templates and Rego see the params in their JSON form (numbers as float64, as in input).
+	paramsRaw, err := json.Marshal(cfg.Params)
+	if err != nil {
+		return nil, fmt.Errorf("encode params for evaluation: %w", err)
+	}
+	if err := json.Unmarshal(paramsRaw, &ev.params); err != nil {
+		return nil, fmt.Errorf("decode params for evaluation: %w", err)
+	}
 	// The buckets of each scope (as indexes and as ARNs) are computed here once rather than by a
 	// Rego function call per bucket in every check (see policies/lib/resource.rego).
 	scopes := map[string][]any{"all": {}, "backup": {}}
