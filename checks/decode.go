@@ -9,11 +9,15 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
+// denyEntry is one entry of a check's `deny` set or of its `notes` set.
 type denyEntry struct {
-	Resource Resource       `json:"resource"`
-	Msg      string         `json:"msg"`
-	Evidence *Evidence      `json:"evidence"`
-	Vars     map[string]any `json:"vars"`
+	Resource Resource
+	Msg      string
+	Evidence *Evidence
+	Vars     map[string]any
+	// NotApplicable is a note's `not_applicable: true`: the PASS it explains is because the check
+	// does not apply to the resource.
+	NotApplicable bool
 }
 
 // astResult keeps query results as OPA values: they are decoded straight into findings, and only
@@ -86,40 +90,57 @@ func (ev *evaluation) resourceByARN(arn string) (Resource, error) {
 	return Resource{}, fmt.Errorf("resource %q is not the ARN of a bucket, key, trail, user or role in the snapshot; give a resource object", arn)
 }
 
-// decodeDenies reads the `deny` (or `notes`) set.
-func (ev *evaluation) decodeDenies(v any) ([]denyEntry, error) {
-	set, ok := v.(ast.Set)
+// decodeDenies reads the `deny` set.
+func (ev *evaluation) decodeDenies(v any) ([]denyEntry, error) { return ev.decodeEntries("deny", v) }
+
+// decodeNotes reads the optional `notes` set: entries like deny's that explain a PASS, and may
+// say the check does not apply to the resource (not_applicable: true).
+func (ev *evaluation) decodeNotes(v any) ([]denyEntry, error) { return ev.decodeEntries("notes", v) }
+
+// decodeEntries reads the set named set ("deny" or "notes"), so that errors name the set the
+// check got wrong.
+func (ev *evaluation) decodeEntries(set string, v any) ([]denyEntry, error) {
+	entries, ok := v.(ast.Set)
 	if !ok {
-		return nil, fmt.Errorf("deny is %s, want a set", typeName(v))
+		return nil, fmt.Errorf("%s is %s, want a set", set, typeName(v))
 	}
-	out := make([]denyEntry, 0, set.Len())
-	err := set.Iter(func(item *ast.Term) error {
+	out := make([]denyEntry, 0, entries.Len())
+	err := entries.Iter(func(item *ast.Term) error {
 		obj, ok := item.Value.(ast.Object)
 		if !ok {
-			return fmt.Errorf("deny entry %v is not an object", item)
+			return fmt.Errorf("%s entry %v is not an object", set, item)
 		}
 		resource := obj.Get(ast.InternedTerm("resource"))
 		if resource == nil {
-			return fmt.Errorf("deny entry %v has no resource", item)
+			return fmt.Errorf("%s entry %v has no resource", set, item)
 		}
 		res, err := ev.decodeResource(resource.Value)
 		if err != nil {
-			return fmt.Errorf("deny entry %v: %w", item, err)
+			return fmt.Errorf("%s entry %v: %w", set, item, err)
 		}
 		d := denyEntry{Resource: res, Msg: stringField(obj, "msg")}
 		if e, ok := valueField(obj, "evidence").(ast.Object); ok {
 			value, err := goValue(valueField(e, "value"))
 			if err != nil {
-				return fmt.Errorf("deny entry %v: evidence: %w", item, err)
+				return fmt.Errorf("%s entry %v: evidence: %w", set, item, err)
 			}
 			d.Evidence = &Evidence{Path: stringField(e, "path"), Value: jsonValue(value)}
 		}
 		if vars, ok := valueField(obj, "vars").(ast.Object); ok {
 			converted, err := goValue(vars)
 			if err != nil {
-				return fmt.Errorf("deny entry %v: vars: %w", item, err)
+				return fmt.Errorf("%s entry %v: vars: %w", set, item, err)
 			}
 			d.Vars, _ = converted.(map[string]any)
+		}
+		if set == "notes" {
+			switch na := valueField(obj, "not_applicable").(type) {
+			case nil:
+			case ast.Boolean:
+				d.NotApplicable = bool(na)
+			default:
+				return fmt.Errorf("notes entry %v: not_applicable is %s, want a boolean", item, ast.ValueName(na))
+			}
 		}
 		out = append(out, d)
 		return nil

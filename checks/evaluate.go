@@ -251,15 +251,15 @@ func (ev *evaluation) assemble(rule *loadedRule, resourcesValue, denyValue, note
 		return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 	}
 
-	notes := map[string]string{}
+	notes := map[string]denyEntry{}
 	if rule.hasNotes {
-		entries, err := ev.decodeDenies(notesValue)
+		entries, err := ev.decodeNotes(notesValue)
 		if err != nil {
 			msg := fmt.Sprintf("check %s returned malformed notes: %v", rule.ID, err)
 			return []Finding{ev.finding(rule, ev.accountResource(), StatusError, msg, nil, nil)}, []string{msg}
 		}
 		for _, n := range entries {
-			notes[n.Resource.ARN] = n.Msg
+			notes[n.Resource.ARN] = n
 		}
 	}
 
@@ -294,11 +294,16 @@ func (ev *evaluation) assemble(rule *loadedRule, resourcesValue, denyValue, note
 		}
 		ds := denied[arn]
 		if len(ds) == 0 {
-			msg, noted := notes[arn]
+			// A note explains the PASS (and may say the check does not apply); a note never turns
+			// a FAIL into a PASS, so notes on denied resources are not read.
+			note, noted := notes[arn]
+			msg := note.Msg
 			if !noted {
 				msg = fmt.Sprintf("%s: %s.", res.Name, strings.TrimSuffix(rule.Title, "."))
 			}
-			findings = append(findings, ev.finding(rule, res, StatusPass, msg, nil, nil))
+			f := ev.finding(rule, res, StatusPass, msg, nil, nil)
+			f.NotApplicable = note.NotApplicable
+			findings = append(findings, f)
 			continue
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i].Msg < ds[j].Msg })

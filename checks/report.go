@@ -193,6 +193,11 @@ type Finding struct {
 	// InBaseline marks a FAIL that the baseline report of `scan --baseline` already had (same check
 	// id and resource ARN): it stays FAIL in every report but does not fail the gate (ApplyBaseline).
 	InBaseline bool `json:"in_baseline,omitempty"`
+	// NotApplicable marks a PASS because the check does not apply to the resource (DESIGN §4: MFA
+	// Delete on a bucket with a lifecycle configuration): the check's note on it said
+	// not_applicable: true (docs/writing-checks.md). The HTML report shows it as n/a and JUnit as
+	// skipped. Not part of the JSON contract (DESIGN §6); the message says it in words.
+	NotApplicable bool `json:"-"`
 	// Vars are the values the Rego rule computed for this finding's remediation; the fixer uses
 	// them. Not part of the JSON contract.
 	Vars map[string]any `json:"-"`
