@@ -249,10 +249,10 @@ func plural(n int, one, many string) string {
 }
 
 // NotApplicable reports whether a PASS finding records that the check does not apply to the
-// resource (DESIGN §4: MFA Delete where a lifecycle configuration exists). The Finding type has
-// no field for it, so the convention is a PASS whose message says "not applicable".
+// resource (DESIGN §4: MFA Delete where a lifecycle configuration exists): the engine sets
+// Finding.NotApplicable from the check's note; the message's wording does not count.
 func NotApplicable(f checks.Finding) bool {
-	return f.Status == checks.StatusPass && strings.Contains(strings.ToLower(f.Message), "not applicable")
+	return f.Status == checks.StatusPass && f.NotApplicable
 }
 
 // waiverText describes a waiver for humans: "reason (expires 2026-01-31)".
