@@ -12,8 +12,11 @@ import (
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
-// templateFuncs are the functions every command template may call (docs/writing-checks.md).
-// dataEventSelectorArgs needs the snapshot and is bound per evaluation by (*evaluation).funcs.
+// templateFuncs are the functions every command template may call (docs/writing-checks.md). The
+// ones that rewrite a whole configuration (lifecycleArchive, lifecycleHygiene,
+// dataEventSelectorArgs, trailSelectorArgs) need the snapshot and the other checks' failures: here
+// they are placeholders, so that templates parse when policies load, and (*evaluation).funcs
+// binds them for each evaluation.
 var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
 	// sq is kept for templates written before every value was quoted: it returns its argument,
 	// which the escaper then quotes like any other value.
