@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -242,28 +243,53 @@ func TestEvaluateFindingDetails(t *testing.T) {
 	}
 }
 
+// TestNotesExplainAPass: a note replaces the message of a PASS, and makes it NotApplicable only
+// when it says not_applicable: true (whatever its words); a note on a denied resource changes
+// nothing.
 func TestNotesExplainAPass(t *testing.T) {
-	noted := strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.noted", 1)
-	noted = strings.Replace(noted, "id: test-versioning", "id: test-noted", 1) + `
-notes contains {"resource": resource.bucket(b), "msg": "Not applicable: archived."} if {
+	src := strings.Replace(versioningRego, "package coffer.test.versioning", "package coffer.test.noted", 1)
+	src = strings.Replace(src, "id: test-versioning", "id: test-noted", 1) + `
+notes contains {"resource": resource.bucket(b), "msg": "Not applicable: archived.", "not_applicable": true} if {
 	some b in input.s3.buckets
-	b.name == "archived"
+	b.name in {"archived", "broken"}
+}
+
+notes contains {"resource": resource.bucket(b), "msg": "Not applicable in words only."} if {
+	some b in input.s3.buckets
+	b.name == "worded"
+}
+
+notes contains {"resource": resource.bucket(b), "msg": "Counted as applicable.", "not_applicable": false} if {
+	some b in input.s3.buckets
+	b.name == "explicit"
 }
 `
-	e := testEngine(t, map[string]string{"test/noted.rego": noted})
-	r, err := e.Evaluate(context.Background(), snapshot(bucket("archived", "Enabled"), bucket("plain", "Enabled")), checks.EvalOptions{Now: fixedNow})
+	e := testEngine(t, map[string]string{"test/noted.rego": src})
+	snap := snapshot(bucket("archived", "Enabled"), bucket("worded", "Enabled"), bucket("explicit", "Enabled"), bucket("plain", "Enabled"), bucket("broken", "Suspended"))
+	r, err := e.Evaluate(context.Background(), snap, checks.EvalOptions{Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := map[string]string{}
+	type noted struct {
+		Status        checks.Status
+		Message       string
+		NotApplicable bool
+	}
+	got := map[string]noted{}
 	for _, f := range r.Findings {
 		if f.CheckID == "test-noted" {
-			msgs[f.Resource.Name] = string(f.Status) + " " + f.Message
+			got[f.Resource.Name] = noted{f.Status, f.Message, f.NotApplicable}
 		}
 	}
-	want := map[string]string{"archived": "PASS Not applicable: archived.", "plain": "PASS plain: Buckets have versioning."}
-	if diff := cmp.Diff(want, msgs); diff != "" {
-		t.Errorf("messages (-want +got):\n%s", diff)
+	want := map[string]noted{
+		"archived": {checks.StatusPass, "Not applicable: archived.", true},
+		"worded":   {checks.StatusPass, "Not applicable in words only.", false},
+		"explicit": {checks.StatusPass, "Counted as applicable.", false},
+		"plain":    {checks.StatusPass, "plain: Buckets have versioning.", false},
+		"broken":   {checks.StatusFail, "Bucket broken is not versioned.", false},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
 
@@ -417,6 +443,43 @@ func TestEngineRejectsDuplicateIDs(t *testing.T) {
 	_, err := checks.NewEngine(context.Background(), checks.EngineOptions{BuiltIn: fsys})
 	if err == nil || !strings.Contains(err.Error(), `check id "test-versioning" is already defined`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestEngineRejectsUnusablePolicyDir: a --policy-dir that does not exist or is a file is a
+// PolicyError naming the path and saying why, never a panic; a missing one still matches
+// fs.ErrNotExist.
+func TestEngineRejectsUnusablePolicyDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "checks.rego")
+	if err := os.WriteFile(file, []byte(versioningRego), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no-such-dir")
+	tests := []struct {
+		name, path, want string
+		notExist         bool
+	}{
+		{"does not exist", missing, missing + ": cannot read policy dir: no such file or directory", true},
+		{"is a file", file, file + ": not a directory", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := checks.NewEngine(context.Background(), checks.EngineOptions{PolicyDirs: []string{tc.path}})
+			if err == nil {
+				t.Fatalf("NewEngine accepted --policy-dir %s", tc.path)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+			var pe *checks.PolicyError
+			if !errors.As(err, &pe) {
+				t.Errorf("error is %T, want a *checks.PolicyError", err)
+			}
+			if got := errors.Is(err, fs.ErrNotExist); got != tc.notExist {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", got, tc.notExist)
+			}
+		})
 	}
 }
 
@@ -582,7 +645,7 @@ func TestRenderNoticesInFindingOrder(t *testing.T) {
 	}
 }
 
-// TestMalformedCheckOutputIsError: a check whose resources or deny entries are not what the
+// TestMalformedCheckOutputIsError: a check whose resources, deny entries or notes are not what the
 // contract says is ERROR with the reason, never a silent PASS, and the other checks still run.
 func TestMalformedCheckOutputIsError(t *testing.T) {
 	tests := []struct{ name, resources, deny, want string }{
@@ -591,6 +654,9 @@ func TestMalformedCheckOutputIsError(t *testing.T) {
 		{"resource neither object nor ARN", `resources := {7}`, `deny := set()`, "neither an object nor an ARN"},
 		{"deny entry not an object", `resources := set()`, `deny := {"b1 is bad"}`, "is not an object"},
 		{"deny entry without resource", `resources := set()`, `deny := {{"msg": "bad"}}`, "has no resource"},
+		{"notes not a set", `resources := set()`, "deny := set()\n\nnotes := [1]", "malformed notes: notes is array, want a set"},
+		{"note entry without resource", `resources := set()`, "deny := set()\n\nnotes := {{\"msg\": \"fine\"}}", "malformed notes: notes entry"},
+		{"note not_applicable not a boolean", `resources := {"arn:aws:s3:::b1"}`, "deny := set()\n\nnotes := {{\"resource\": \"arn:aws:s3:::b1\", \"msg\": \"n/a\", \"not_applicable\": \"yes\"}}", "not_applicable is string, want a boolean"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

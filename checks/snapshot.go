@@ -1,6 +1,3 @@
-// Package checks holds the account snapshot model, bucket roles, configuration, the Rego engine and
-// the Finding/Rule/Report types that every reporter and the fixer consume. It knows nothing about AWS
-// clients or output formats.
 package checks
 
 import "time"

@@ -325,20 +325,6 @@ func TestIndentWriter(t *testing.T) {
 	}
 }
 
-func TestNotApplicableIgnoresCase(t *testing.T) {
-	for msg, want := range map[string]bool{
-		"MFA Delete is not applicable to bucket b: it has a lifecycle configuration.": true,
-		"MFA Delete is NOT Applicable here.":                                          true,
-		"Not applicable.":                                                             true,
-		"not applicabl":                                                               false,
-		"Bucket b passes.":                                                            false,
-	} {
-		if got := NotApplicable(checks.Finding{Status: checks.StatusPass, Message: msg}); got != want {
-			t.Errorf("NotApplicable(%q) = %v, want %v", msg, got, want)
-		}
-	}
-}
-
 func TestURISegmentBounded(t *testing.T) {
 	a := strings.Repeat("x", 1000) + "a"
 	b := strings.Repeat("x", 1000) + "b"

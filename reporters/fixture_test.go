@@ -96,6 +96,8 @@ func goldenReport() *checks.Report {
 
 	// known marks a failure the baseline report already had (scan --baseline).
 	known := func(f checks.Finding) checks.Finding { f.InBaseline = true; return f }
+	// notApplicable marks a PASS that the check's note says it does not apply to.
+	notApplicable := func(f checks.Finding) checks.Finding { f.NotApplicable = true; return f }
 
 	waived := finding("s3-bucket-acls-disabled", checks.StatusWaived, primary,
 		"Bucket team-backups-primary has object ownership ObjectWriter, so ACLs still apply.",
@@ -132,8 +134,8 @@ func goldenReport() *checks.Report {
 			"Bucket team-backups-standby has object ownership BucketOwnerPreferred, so ACLs still apply.",
 			&checks.Evidence{Path: "s3.buckets[2].ownership", Value: "BucketOwnerPreferred"},
 			"aws s3api put-bucket-ownership-controls --bucket team-backups-standby --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'"),
-		finding("s3-bucket-mfa-delete", checks.StatusPass, primary,
-			"MFA Delete is not applicable to bucket team-backups-primary: it has a lifecycle configuration.", nil),
+		notApplicable(finding("s3-bucket-mfa-delete", checks.StatusPass, primary,
+			"MFA Delete is not applicable to bucket team-backups-primary: it has a lifecycle configuration.", nil)),
 		finding("s3-bucket-mfa-delete", checks.StatusFail, standby,
 			"Bucket team-backups-standby does not have MFA Delete enabled.",
 			&checks.Evidence{Path: "s3.buckets[2].versioning.mfa_delete", Value: "Disabled"},

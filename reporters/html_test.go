@@ -194,7 +194,7 @@ func TestHTMLMatrixCells(t *testing.T) {
 	fs := []checks.Finding{
 		{CheckID: "s3-bucket-public-access-block", Status: checks.StatusPass},
 		{CheckID: "s3-bucket-not-public", Status: checks.StatusFail},
-		{CheckID: "s3-bucket-mfa-delete", Status: checks.StatusPass, Message: "MFA Delete is not applicable here."},
+		{CheckID: "s3-bucket-mfa-delete", Status: checks.StatusPass, Message: "MFA Delete is not applicable here.", NotApplicable: true},
 		{CheckID: "s3-bucket-kms-cmk", Status: checks.StatusWaived},
 		{CheckID: "s3-bucket-default-encryption", Status: checks.StatusError},
 	}

@@ -249,22 +249,10 @@ func plural(n int, one, many string) string {
 }
 
 // NotApplicable reports whether a PASS finding records that the check does not apply to the
-// resource (DESIGN §4: MFA Delete where a lifecycle configuration exists). The Finding type has
-// no field for it, so the convention is a PASS whose message says "not applicable".
+// resource (DESIGN §4: MFA Delete where a lifecycle configuration exists): the engine sets
+// Finding.NotApplicable from the check's note; the message's wording does not count.
 func NotApplicable(f checks.Finding) bool {
-	return f.Status == checks.StatusPass && containsFold(f.Message, "not applicable")
-}
-
-// containsFold reports whether s contains substr, compared without case. It does not copy s as
-// strings.ToLower would: the reporters ask NotApplicable several times per finding, and a message
-// can hold a long resource name.
-func containsFold(s, substr string) bool {
-	for i := 0; i+len(substr) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(substr)], substr) {
-			return true
-		}
-	}
-	return false
+	return f.Status == checks.StatusPass && f.NotApplicable
 }
 
 // waiverText describes a waiver for humans: "reason (expires 2026-01-31)".

@@ -342,3 +342,23 @@ func TestJUnitControlCharacters(t *testing.T) {
 		t.Error("CDATA terminator in a command was lost")
 	}
 }
+
+// TestNotApplicable: a finding is not applicable when the engine set the field on a PASS, never
+// because of the words of its message.
+func TestNotApplicable(t *testing.T) {
+	tests := []struct {
+		name string
+		f    checks.Finding
+		want bool
+	}{
+		{"pass marked by its note", checks.Finding{Status: checks.StatusPass, Message: "Object Lock protects it instead.", NotApplicable: true}, true},
+		{"pass that only says so", checks.Finding{Status: checks.StatusPass, Message: "Not applicable: archived."}, false},
+		{"plain pass", checks.Finding{Status: checks.StatusPass, Message: "b: Buckets have versioning."}, false},
+		{"fail with the field", checks.Finding{Status: checks.StatusFail, Message: "Bucket b does not have MFA Delete enabled.", NotApplicable: true}, false},
+	}
+	for _, tc := range tests {
+		if got := NotApplicable(tc.f); got != tc.want {
+			t.Errorf("%s: NotApplicable = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

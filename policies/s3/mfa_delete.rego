@@ -32,10 +32,12 @@ import rego.v1
 resources := s3.backup_bucket_resources
 
 # Not applicable where a lifecycle configuration exists: S3 forbids MFA Delete there. Such a bucket
-# stays in resources with no deny (PASS) and a note saying why. A null versioning or lifecycle means
-# it could not be read: the engine reports ERROR from input.errors, so neither is denied here.
+# stays in resources with no deny (PASS) and a note saying why, marked not_applicable so reports
+# show n/a. A null versioning or lifecycle means it could not be read: the engine reports ERROR
+# from input.errors, so neither is denied here.
 notes contains {
 	"resource": b.arn,
+	"not_applicable": true,
 	"msg": sprintf("Not applicable: bucket %s has a lifecycle configuration, and S3 does not allow MFA Delete together with lifecycle rules; Object Lock protects its versions instead.", [b.name]),
 } if {
 	some b in input.s3.buckets

@@ -71,4 +71,5 @@ test_pass_lifecycle_has_not_applicable_note if {
 	some n in check.notes with input as inp
 	n.resource == "arn:aws:s3:::vault"
 	startswith(n.msg, "Not applicable")
+	n.not_applicable == true
 }

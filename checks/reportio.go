@@ -9,47 +9,6 @@ import (
 	"os"
 )
 
-// FindingKey identifies a finding across runs: the check and the resource it is about. Baselines
-// and diffs match findings by it (DESIGN §6 sorts by the same pair).
-type FindingKey struct {
-	CheckID string
-	ARN     string
-}
-
-// Key returns the finding's FindingKey.
-func (f *Finding) Key() FindingKey { return FindingKey{CheckID: f.CheckID, ARN: f.Resource.ARN} }
-
-// ApplyBaseline marks every FAIL finding of r that is also a FAIL in base (same check id and
-// resource ARN) as InBaseline and returns how many it marked. Marked findings keep their status,
-// so every report still shows them, but ExitCode ignores them: a team can adopt coffer on an
-// imperfect account and block only new drift.
-//
-// Only FAIL matches FAIL. A finding that was WAIVED in the baseline and FAIL now (its waiver
-// expired or was removed) is new to the gate: the baseline does not stand in for a waiver, which
-// needs a reason and an expiry. Waivers are applied by the engine before this, so a WAIVED finding
-// stays WAIVED whatever the baseline says. A nil base marks nothing.
-func (r *Report) ApplyBaseline(base *Report) int {
-	if base == nil {
-		return 0
-	}
-	r.Baselined = true
-	known := make(map[FindingKey]bool, len(base.Findings))
-	for i := range base.Findings {
-		if base.Findings[i].Status == StatusFail {
-			known[base.Findings[i].Key()] = true
-		}
-	}
-	marked := 0
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		f.InBaseline = f.Status == StatusFail && known[f.Key()]
-		if f.InBaseline {
-			marked++
-		}
-	}
-	return marked
-}
-
 // LoadReport reads a JSON report written by `coffer scan --format json`.
 func LoadReport(file string) (*Report, error) {
 	data, err := os.ReadFile(file)
