@@ -566,16 +566,16 @@ func TestResourcesByARN(t *testing.T) {
 		wantError       string
 	}{
 		{"buckets", "resources contains b.arn if some b in input.s3.buckets", []checks.Resource{
-			{ARN: "arn:aws:s3:::vault", Type: "AWS::S3::Bucket", Name: "vault", Region: "us-east-1", Role: "primary"},
-			{ARN: "arn:aws:s3:::vault-standby", Type: "AWS::S3::Bucket", Name: "vault-standby", Region: "us-east-1", Role: "standby"},
+			{ARN: "arn:aws:s3:::vault", Type: "AWS::S3::Bucket", Name: "vault", Region: "us-east-1", Role: "primary", AccountID: "123456789012"},
+			{ARN: "arn:aws:s3:::vault-standby", Type: "AWS::S3::Bucket", Name: "vault-standby", Region: "us-east-1", Role: "standby", AccountID: "123456789012"},
 		}, ""},
 		{"key, trail, user and role", `resources := {input.kms.keys[0].arn, input.cloudtrail.trails[0].arn, input.iam.users[0].arn, input.iam.roles[0].arn}`, []checks.Resource{
-			{ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", Type: "AWS::CloudTrail::Trail", Name: "main", Region: "us-east-1"},
-			{ARN: "arn:aws:iam::123456789012:role/backup", Type: "AWS::IAM::Role", Name: "backup", Region: "global"},
-			{ARN: "arn:aws:iam::123456789012:user/alice", Type: "AWS::IAM::User", Name: "alice", Region: "global"},
-			{ARN: "arn:aws:kms:eu-west-1:123456789012:key/k1", Type: "AWS::KMS::Key", Name: "k1", Region: "eu-west-1"},
+			{ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", Type: "AWS::CloudTrail::Trail", Name: "main", Region: "us-east-1", AccountID: "123456789012"},
+			{ARN: "arn:aws:iam::123456789012:role/backup", Type: "AWS::IAM::Role", Name: "backup", Region: "global", AccountID: "123456789012"},
+			{ARN: "arn:aws:iam::123456789012:user/alice", Type: "AWS::IAM::User", Name: "alice", Region: "global", AccountID: "123456789012"},
+			{ARN: "arn:aws:kms:eu-west-1:123456789012:key/k1", Type: "AWS::KMS::Key", Name: "k1", Region: "eu-west-1", AccountID: "123456789012"},
 			// Denied by ARN while not in resources: still reported.
-			{ARN: "arn:aws:s3:::vault-standby", Type: "AWS::S3::Bucket", Name: "vault-standby", Region: "us-east-1", Role: "standby"},
+			{ARN: "arn:aws:s3:::vault-standby", Type: "AWS::S3::Bucket", Name: "vault-standby", Region: "us-east-1", Role: "standby", AccountID: "123456789012"},
 		}, ""},
 		{"a bucket name is not an ARN", `resources := {"vault"}`, nil, `resource "vault" is not the ARN of a bucket`},
 		{"unknown ARN", `resources := {"arn:aws:s3:::elsewhere"}`, nil, `"arn:aws:s3:::elsewhere" is not the ARN`},

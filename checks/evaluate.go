@@ -28,6 +28,10 @@ type EvalOptions struct {
 
 	// onCommandLine, when set (by tests), sees every rendered command line with its skeleton.
 	onCommandLine func(checkID string, line shellcmd.Line)
+
+	// Cross is what an organisation scan knows about this account's buckets from the other
+	// accounts (OrgDirectory.For); nil for a scan of one account.
+	Cross *CrossAccount
 }
 
 // Evaluate runs every check on the snapshot. Per-check failures become ERROR findings; the error
@@ -45,7 +49,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 		SchemaVersion: ReportSchemaVersion, Tool: opts.Tool, AccountID: snap.Account.ID,
 		Regions: snap.Regions, StartedAt: now().UTC(), Rules: e.Rules(),
 	}
-	ev, err := newEvaluation(snap, cfg)
+	ev, err := newEvaluation(snap, cfg, opts.Cross)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +155,19 @@ type resourceIndex struct {
 	trails  map[string]*Trail
 }
 
-func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
+func newEvaluation(snap *Snapshot, cfg *Config, cross *CrossAccount) (*evaluation, error) {
 	ev := &evaluation{snap: snap, fix: cfg.FixSettings(), byOp: map[string][]CollectError{}}
-	ev.roles = BucketRoles(snap, cfg)
-	pairs := StandbyPairs(snap, cfg, ev.roles)
+	if cross == nil {
+		cross = &CrossAccount{}
+	}
+	ev.roles, _ = bucketRoles(snap, cfg, cross.ReplicatedTo)
+	pairs := standbyPairs(snap, cfg, ev.roles, cross)
+	// The other side of a cross-account pair, for the checks that compare a primary with its
+	// standby (region, replica key); never in scope here: each bucket is judged in its account.
+	peers := map[string]any{}
+	for name, p := range cross.Peers {
+		peers[name] = p
+	}
 
 	inputValue, err := toValue(reflect.ValueOf(snap))
 	if err != nil {
@@ -188,12 +201,13 @@ func newEvaluation(snap *Snapshot, cfg *Config) (*evaluation, error) {
 		}
 	}
 	coffer, err := ast.InterfaceToValue(map[string]any{
-		"now":        snap.CollectedAt.UTC().Format(time.RFC3339),
-		"roles":      ev.roles,
-		"standby_of": pairs,
-		"params":     ev.params,
-		"scopes":     scopes,
-		"scope_arns": scopeARNs,
+		"now":          snap.CollectedAt.UTC().Format(time.RFC3339),
+		"roles":        ev.roles,
+		"standby_of":   pairs,
+		"params":       ev.params,
+		"scopes":       scopes,
+		"scope_arns":   scopeARNs,
+		"peer_buckets": peers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("convert evaluation context: %w", err)
@@ -415,6 +429,7 @@ func lastSegment(arn string) string {
 }
 
 func (ev *evaluation) finding(rule *loadedRule, res Resource, status Status, msg string, evidence *Evidence, vars map[string]any) Finding {
+	res.AccountID = ev.snap.Account.ID
 	if res.Type == "AWS::S3::Bucket" && res.Role == "" {
 		res.Role = ev.roles[res.Name]
 	}

@@ -131,7 +131,13 @@ func cofferSchema() (map[string]any, error) {
 		"params":     params,
 		"scopes":     scopes("integer"),
 		"scope_arns": scopes("string"),
-	}, "now", "roles", "standby_of", "params", "scopes", "scope_arns"), nil
+		// Buckets of other accounts paired with this account's (an organisation scan), by name.
+		"peer_buckets": map[string]any{"type": "object", "additionalProperties": closedObject(map[string]any{
+			"account_id": map[string]any{"type": "string"},
+			"role":       map[string]any{"type": "string"},
+			"bucket":     map[string]any{"$ref": "#/$defs/Bucket"},
+		}, "account_id", "role", "bucket")},
+	}, "now", "roles", "standby_of", "params", "scopes", "scope_arns", "peer_buckets"), nil
 }
 
 func closedObject(props map[string]any, required ...string) map[string]any {

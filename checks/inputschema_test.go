@@ -40,7 +40,7 @@ func TestInputSchemaDescribesTheInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := newEvaluation(snap, cfg)
+		ev, err := newEvaluation(snap, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

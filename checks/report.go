@@ -154,6 +154,9 @@ type Resource struct {
 	Name   string `json:"name"`
 	Region string `json:"region"`
 	Role   string `json:"role,omitempty"`
+	// AccountID is the account the resource is in: S3 ARNs name no account, and an organisation
+	// report holds many.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Evidence points at the snapshot value that decided a finding.

@@ -23,7 +23,7 @@ func TestPrecomputedScopesMatchRego(t *testing.T) {
 	cfg.Buckets.TrailLogs = []string{"t1"}
 	cfg.Buckets.AccessLogs = []string{"a1"}
 	cfg.Buckets.Ignore = []string{"i1"}
-	ev, err := newEvaluation(snap, cfg)
+	ev, err := newEvaluation(snap, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

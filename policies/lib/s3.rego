@@ -60,6 +60,16 @@ standby_of := object.get(input, ["coffer", "standby_of"], {})
 # bucket_index maps a bucket name to its index in input.s3.buckets.
 bucket_index := {b.name: i | some i, b in input.s3.buckets}
 
+# peer_buckets are the buckets of other accounts paired with this account's in an organisation
+# scan, by name: {"account_id", "role", "bucket"}. They are never in scope here (each bucket is
+# judged in its own account); checks that compare a primary with its standby read them.
+peer_buckets := object.get(input, ["coffer", "peer_buckets"], {})
+
+# bucket_named(name) is the bucket of that name: this account's, else a peer's.
+bucket_named(name) := input.s3.buckets[bucket_index[name]]
+
+bucket_named(name) := peer_buckets[name].bucket if not bucket_index[name]
+
 # region(b) is the bucket's region, with GetBucketLocation's legacy answers normalised.
 region(b) := normal_region(object.get(b, "region", ""))
 

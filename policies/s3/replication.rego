@@ -163,8 +163,9 @@ disabled_hint(c) := sprintf(" (%s is %s)", [s3.rule_name(r), r.status]) if {
 	r := c.rules[min(c.to)]
 } else := ""
 
-# standby_bucket(b) is the snapshot object of the bucket's standby, when it is in the snapshot.
-standby_bucket(b) := input.s3.buckets[s3.bucket_index[standby_name(b)]]
+# standby_bucket(b) is the snapshot object of the bucket's standby, when it is in the snapshot (of
+# this account, or of another account of an organisation scan).
+standby_bucket(b) := s3.bucket_named(standby_name(b))
 
 # standby_key(b) is the canonical reference (key ARN when known) of the standby's default KMS key.
 standby_key(b) := default_key(sb.encryption, object.get(sb, "region", "")) if sb := standby_bucket(b)

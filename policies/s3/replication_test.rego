@@ -163,3 +163,23 @@ test_pass_unreadable_is_left_to_errors if {
 	p := object.union(primary(sse_s3, []), {"replication": null})
 	count(check.deny) == 0 with input as pair(p, standby(sse_s3))
 }
+
+# Organisation scans: the standby may be a bucket of another account (a vault account), given as a
+# peer; its default key decides the replica key as for a standby of this account.
+vault_key := "arn:aws:kms:eu-west-1:333333333333:key/cccc3333-0000-0000-0000-000000000000"
+
+cross_account(p, standby_encryption) := object.union(build_input([p], {"vault": "primary"}, {"vault": "vault-dr"}), {"coffer": {
+	"roles": {"vault": "primary"}, "standby_of": {"vault": "vault-dr"},
+	"peer_buckets": {"vault-dr": {"account_id": "333333333333", "role": "standby", "bucket": standby(standby_encryption)}},
+}})
+
+test_pass_kms_replica_key_of_a_standby_in_another_account if {
+	inp := cross_account(primary(sse_kms(primary_key), [kms_rule(vault_key)]), sse_kms(vault_key))
+	count(check.deny) == 0 with input as inp
+	check.resources == {"arn:aws:s3:::vault"} with input as inp
+}
+
+test_fail_kms_replica_key_not_the_key_of_a_standby_in_another_account if {
+	d := the_deny(cross_account(primary(sse_kms(primary_key), [kms_rule(standby_key)]), sse_kms(vault_key)))
+	contains(d.msg, sprintf("not the standby's default key %s", [vault_key]))
+}

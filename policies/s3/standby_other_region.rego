@@ -34,13 +34,14 @@ package coffer.s3.standby_other_region
 import data.lib.s3
 import rego.v1
 
-# pairs are [primary index, standby index] for every pairing whose buckets are both in the snapshot
-# and whose standby has the standby role.
-pairs contains [p, s] if {
+# pairs are [primary bucket, standby index] for every pairing whose standby is a bucket of this
+# account with the standby role; the primary is in this account or, in an organisation scan, in
+# another one (lib.s3.peer_buckets).
+pairs contains [pb, s] if {
 	some primary_name, standby_name in s3.standby_of
-	p := s3.bucket_index[primary_name]
 	s := s3.bucket_index[standby_name]
-	object.get(s3.roles, input.s3.buckets[s].name, "primary") == "standby"
+	object.get(s3.roles, standby_name, "primary") == "standby"
+	pb := s3.bucket_named(primary_name)
 }
 
 resources contains input.s3.buckets[s].arn if some [_, s] in pairs
@@ -50,8 +51,7 @@ deny contains {
 	"msg": sprintf("Bucket %s is the standby of %s but is in the same region, %s.", [sb.name, pb.name, region]),
 	"evidence": {"path": sprintf("s3.buckets[%d].region", [s]), "value": sb.region},
 } if {
-	some [p, s] in pairs
-	pb := input.s3.buckets[p]
+	some [pb, s] in pairs
 	sb := input.s3.buckets[s]
 	region := s3.region(sb)
 	s3.region(pb) == region

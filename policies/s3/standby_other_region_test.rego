@@ -63,3 +63,37 @@ test_pass_ignored_pairing_out_of_scope if {
 	count(check.deny) == 0 with input as inp
 	count(check.resources) == 0 with input as inp
 }
+
+# Organisation scans: the primary of this account's standby may be in another account (a peer).
+build_org_input(buckets, roles, standby_of, peers) := object.union(build_input(buckets, roles, standby_of), {"coffer": {
+	"roles": roles, "standby_of": standby_of, "peer_buckets": peers,
+}})
+
+test_fail_primary_in_another_account_same_region if {
+	inp := build_org_input(
+		[bucket("vault-dr", "eu-west-1")], {"vault-dr": "standby"}, {"prod-vault": "vault-dr"},
+		{"prod-vault": {"account_id": "111111111111", "role": "primary", "bucket": bucket("prod-vault", "eu-west-1")}},
+	)
+	denies := check.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	d.msg == "Bucket vault-dr is the standby of prod-vault but is in the same region, eu-west-1."
+}
+
+test_pass_primary_in_another_account_other_region if {
+	inp := build_org_input(
+		[bucket("vault-dr", "eu-west-1")], {"vault-dr": "standby"}, {"prod-vault": "vault-dr"},
+		{"prod-vault": {"account_id": "111111111111", "role": "primary", "bucket": bucket("prod-vault", "us-east-1")}},
+	)
+	count(check.deny) == 0 with input as inp
+	count(check.resources) == 1 with input as inp
+}
+
+test_pass_standby_in_another_account_is_judged_there if {
+	inp := build_org_input(
+		[bucket("prod-vault", "eu-west-1")], {"prod-vault": "primary"}, {"prod-vault": "vault-dr"},
+		{"vault-dr": {"account_id": "333333333333", "role": "standby", "bucket": bucket("vault-dr", "eu-west-1")}},
+	)
+	count(check.deny) == 0 with input as inp
+	count(check.resources) == 0 with input as inp
+}
