@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
@@ -282,14 +283,14 @@ func TestLoadConfigMFAProfile(t *testing.T) {
 	opts.Region = ""
 	opts.Profile = "backup-admin"
 	opts.MFATokenProvider = func() (string, error) { asked++; return "123456", nil }
-	cfg, err := collect.LoadConfig(ctx, opts)
+	cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	if cfg.Region != "eu-west-1" {
 		t.Errorf("region from profile = %q, want eu-west-1", cfg.Region)
 	}
-	id, err := collect.NewSTS(cfg, opts).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := awsclient.NewSTS(cfg, opts.Options).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatalf("GetCallerIdentity as the role: %v", err)
 	}
@@ -302,13 +303,13 @@ func TestLoadConfigMFAProfile(t *testing.T) {
 
 	t.Run("missing profile", func(t *testing.T) {
 		opts.Profile = "nope"
-		if _, err := collect.LoadConfig(ctx, opts); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		if _, err := awsclient.LoadConfig(ctx, opts.Options); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 			t.Errorf("err = %v, want one naming the profile", err)
 		}
 	})
 	t.Run("default region", func(t *testing.T) {
 		opts.Profile = "base"
-		cfg, err := collect.LoadConfig(ctx, opts)
+		cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 		if err != nil || cfg.Region != "us-east-1" {
 			t.Errorf("region = %q, err %v", cfg.Region, err)
 		}
@@ -316,7 +317,7 @@ func TestLoadConfigMFAProfile(t *testing.T) {
 	t.Run("bad endpoint", func(t *testing.T) {
 		opts.Profile = "base"
 		opts.EndpointURL = "localhost:4566"
-		if _, err := collect.LoadConfig(ctx, opts); err == nil || !strings.Contains(err.Error(), "localhost:4566") {
+		if _, err := awsclient.LoadConfig(ctx, opts.Options); err == nil || !strings.Contains(err.Error(), "localhost:4566") {
 			t.Errorf("err = %v, want an endpoint URL error", err)
 		}
 	})
@@ -343,7 +344,7 @@ func TestCollectNoCredentials(t *testing.T) {
 	// IMDS is off here: this machine is not EC2, and the point is the chain running dry.
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	opts := srv.Options()
-	cfg, err := collect.LoadConfig(ctx, opts)
+	cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}

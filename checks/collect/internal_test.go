@@ -2,24 +2,20 @@ package collect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 func TestBucketRegion(t *testing.T) {
@@ -44,37 +40,6 @@ func TestSmallHelpers(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("case %d: got %q, want %q", i, tc.got, tc.want)
 		}
-	}
-}
-
-func httpErr(status int, err error) error {
-	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err,
-	}}
-}
-
-func TestErrorCode(t *testing.T) {
-	tests := []struct {
-		name     string
-		err      error
-		wantCode string
-		wantMsg  string
-	}{
-		{"API error", httpErr(403, &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}), "AccessDenied", "Access Denied"},
-		{"bare 403 (moto KMS)", httpErr(403, &smithy.GenericAPIError{Code: "UnknownError", Message: ""}), "AccessDenied", "HTTP 403"},
-		{"bare 403 without API error", httpErr(403, errors.New("html body")), "AccessDenied", "HTTP 403"},
-		{"bare 500", httpErr(500, errors.New("boom")), "500", "boom"},
-		{"wrapped API error", fmt.Errorf("generate: %w", httpErr(400, &smithy.GenericAPIError{Code: "ReportInProgress", Message: "later"})), "ReportInProgress", "later"},
-		{"timeout", fmt.Errorf("call: %w", context.DeadlineExceeded), "Timeout", "deadline"},
-		{"network", errors.New("dial tcp: connection refused"), "RequestError", "connection refused"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, msg := errorCode(tc.err)
-			if code != tc.wantCode || !strings.Contains(msg, tc.wantMsg) {
-				t.Errorf("errorCode = %q, %q; want %q and a message containing %q", code, msg, tc.wantCode, tc.wantMsg)
-			}
-		})
 	}
 }
 
@@ -188,7 +153,7 @@ func TestCallTimeout(t *testing.T) {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""),
 	}
-	opts := Options{EndpointURL: srv.URL, CallTimeout: 300 * time.Millisecond, Concurrency: 4}
+	opts := Options{Options: awsclient.Options{EndpointURL: srv.URL, CallTimeout: 300 * time.Millisecond}, Concurrency: 4}
 	start := time.Now()
 	snap, err := Collect(context.Background(), cfg, opts)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 // s3API is the part of S3 the collector uses.
@@ -117,7 +118,7 @@ func bucketRegion(constraint string) string {
 func bucketTags(ctx context.Context, api s3API, name string, fail failFunc) map[string]string {
 	out, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
+	case awsclient.IsCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
 		return map[string]string{}
 	case err != nil:
 		fail("GetBucketTagging", err)
@@ -146,7 +147,7 @@ func bucketVersioning(ctx context.Context, api s3API, name string, fail failFunc
 func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc) *checks.ObjectLock {
 	out, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name})
 	switch {
-	case IsCode(err, "ObjectLockConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ObjectLockConfigurationNotFoundError"):
 		return &checks.ObjectLock{}
 	case err != nil:
 		fail("GetObjectLockConfiguration", err)
@@ -172,7 +173,7 @@ func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc
 func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc) *checks.Encryption {
 	out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
 	switch {
-	case IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
 		return &checks.Encryption{Rules: []checks.EncryptionRule{}}
 	case err != nil:
 		fail("GetBucketEncryption", err)
@@ -196,7 +197,7 @@ func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc
 func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc) *checks.Lifecycle {
 	out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchLifecycleConfiguration"):
+	case awsclient.IsCode(err, "NoSuchLifecycleConfiguration"):
 		return &checks.Lifecycle{Rules: []checks.LifecycleRule{}}
 	case err != nil:
 		fail("GetBucketLifecycleConfiguration", err)
@@ -287,7 +288,7 @@ func dateString(t *time.Time) string {
 func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail failFunc) *checks.PublicAccessBlock {
 	out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case awsclient.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 		return &checks.PublicAccessBlock{}
 	case err != nil:
 		fail("GetPublicAccessBlock", err)
@@ -308,7 +309,7 @@ func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail f
 func bucketPolicy(ctx context.Context, api s3API, name string, fail failFunc) *checks.Policy {
 	out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchBucketPolicy"):
+	case awsclient.IsCode(err, "NoSuchBucketPolicy"):
 		return &checks.Policy{}
 	case err != nil:
 		fail("GetBucketPolicy", err)
@@ -344,7 +345,7 @@ func bucketACL(ctx context.Context, api s3API, name string, fail failFunc) *chec
 func bucketOwnership(ctx context.Context, api s3API, name string, fail failFunc) *checks.Ownership {
 	out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name})
 	switch {
-	case IsCode(err, "OwnershipControlsNotFoundError"):
+	case awsclient.IsCode(err, "OwnershipControlsNotFoundError"):
 		return &checks.Ownership{}
 	case err != nil:
 		fail("GetBucketOwnershipControls", err)
@@ -375,7 +376,7 @@ func bucketLogging(ctx context.Context, api s3API, name string, fail failFunc) *
 func bucketReplication(ctx context.Context, api s3API, name string, fail failFunc) *checks.Replication {
 	out, err := api.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: &name})
 	switch {
-	case IsCode(err, "ReplicationConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ReplicationConfigurationNotFoundError"):
 		return &checks.Replication{Rules: []checks.ReplicationRule{}}
 	case err != nil:
 		fail("GetBucketReplication", err)

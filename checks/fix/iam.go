@@ -13,7 +13,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
@@ -102,7 +102,7 @@ func planPasswordPolicy(pc *planContext, f *checks.Finding) (*Change, string) {
 			live := &checks.PasswordPolicy{}
 			out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 			switch {
-			case collect.IsCode(err, "NoSuchEntity"):
+			case awsclient.IsCode(err, "NoSuchEntity"):
 			case err != nil:
 				return ex, fmt.Errorf("get account password policy: %w", err)
 			case out.PasswordPolicy != nil:
