@@ -33,8 +33,6 @@ func TestSmallHelpers(t *testing.T) {
 		{partitionOf("garbage"), "aws"},
 		{bucketNameFromARN("arn:aws:s3:::standby"), "standby"},
 		{bucketNameFromARN("standby"), "standby"},
-		{dateString(aws.Time(time.Date(2030, 1, 2, 0, 0, 0, 0, time.FixedZone("x", 3600)))), "2030-01-01T23:00:00Z"},
-		{dateString(nil), ""},
 	}
 	for i, tc := range tests {
 		if tc.got != tc.want {
@@ -61,24 +59,6 @@ func TestReplicationRule(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("replication rule (-want +got):\n%s", diff)
-	}
-}
-
-func TestLifecycleRuleLegacyPrefix(t *testing.T) {
-	date := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
-	got := LifecycleRule(types.LifecycleRule{
-		ID: aws.String("old"), Status: types.ExpirationStatusDisabled, Prefix: aws.String("logs/"),
-		Transitions: []types.Transition{{Date: &date, StorageClass: types.TransitionStorageClassGlacier}},
-		Filter:      &types.LifecycleRuleFilter{ObjectSizeGreaterThan: aws.Int64(1024), Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},
-	})
-	want := checks.LifecycleRule{
-		ID: "old", Status: "Disabled",
-		Filter:                checks.LifecycleFilter{Prefix: "logs/", Tags: map[string]string{"k": "v"}, ObjectSizeGreaterThan: 1024},
-		Transitions:           []checks.Transition{{Date: "2031-05-01T00:00:00Z", StorageClass: "GLACIER"}},
-		NoncurrentTransitions: []checks.NoncurrentTransition{},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("lifecycle rule (-want +got):\n%s", diff)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 )
 
 // s3API is the part of S3 the collector uses.
@@ -124,15 +125,7 @@ func bucketTags(ctx context.Context, api s3API, name string, fail failFunc) map[
 		fail("GetBucketTagging", err)
 		return nil
 	}
-	return tagMap(out.TagSet)
-}
-
-func tagMap(tags []types.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsconv.S3Tags(out.TagSet)
 }
 
 func bucketVersioning(ctx context.Context, api s3API, name string, fail failFunc) *checks.Versioning {
@@ -205,84 +198,9 @@ func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc)
 	}
 	lc := &checks.Lifecycle{Rules: make([]checks.LifecycleRule, 0, len(out.Rules))}
 	for _, r := range out.Rules {
-		lc.Rules = append(lc.Rules, LifecycleRule(r))
+		lc.Rules = append(lc.Rules, awsconv.LifecycleRule(r))
 	}
 	return lc
-}
-
-// LifecycleRule normalises one rule as the snapshot holds it: the legacy top-level Prefix and the
-// And operator fold into Filter. The fixer uses it on live rules so merges see what a scan sees.
-func LifecycleRule(r types.LifecycleRule) checks.LifecycleRule {
-	out := checks.LifecycleRule{
-		ID:                    aws.ToString(r.ID),
-		Status:                string(r.Status),
-		Filter:                checks.LifecycleFilter{Prefix: aws.ToString(r.Prefix), Tags: map[string]string{}},
-		Transitions:           []checks.Transition{},
-		NoncurrentTransitions: []checks.NoncurrentTransition{},
-	}
-	if f := r.Filter; f != nil {
-		if f.Prefix != nil {
-			out.Filter.Prefix = *f.Prefix
-		}
-		if f.Tag != nil {
-			out.Filter.Tags[aws.ToString(f.Tag.Key)] = aws.ToString(f.Tag.Value)
-		}
-		out.Filter.ObjectSizeGreaterThan = aws.ToInt64(f.ObjectSizeGreaterThan)
-		out.Filter.ObjectSizeLessThan = aws.ToInt64(f.ObjectSizeLessThan)
-		if a := f.And; a != nil {
-			if a.Prefix != nil {
-				out.Filter.Prefix = *a.Prefix
-			}
-			for k, v := range tagMap(a.Tags) {
-				out.Filter.Tags[k] = v
-			}
-			if a.ObjectSizeGreaterThan != nil {
-				out.Filter.ObjectSizeGreaterThan = *a.ObjectSizeGreaterThan
-			}
-			if a.ObjectSizeLessThan != nil {
-				out.Filter.ObjectSizeLessThan = *a.ObjectSizeLessThan
-			}
-		}
-	}
-	for _, t := range r.Transitions {
-		out.Transitions = append(out.Transitions, checks.Transition{
-			Days:         aws.ToInt32(t.Days),
-			Date:         dateString(t.Date),
-			StorageClass: string(t.StorageClass),
-		})
-	}
-	if e := r.Expiration; e != nil {
-		out.Expiration = &checks.Expiration{
-			Days:                      aws.ToInt32(e.Days),
-			Date:                      dateString(e.Date),
-			ExpiredObjectDeleteMarker: aws.ToBool(e.ExpiredObjectDeleteMarker),
-		}
-	}
-	for _, t := range r.NoncurrentVersionTransitions {
-		out.NoncurrentTransitions = append(out.NoncurrentTransitions, checks.NoncurrentTransition{
-			NoncurrentDays:          aws.ToInt32(t.NoncurrentDays),
-			NewerNoncurrentVersions: aws.ToInt32(t.NewerNoncurrentVersions),
-			StorageClass:            string(t.StorageClass),
-		})
-	}
-	if e := r.NoncurrentVersionExpiration; e != nil {
-		out.NoncurrentExpiration = &checks.NoncurrentExpiration{
-			NoncurrentDays:          aws.ToInt32(e.NoncurrentDays),
-			NewerNoncurrentVersions: aws.ToInt32(e.NewerNoncurrentVersions),
-		}
-	}
-	if a := r.AbortIncompleteMultipartUpload; a != nil && a.DaysAfterInitiation != nil {
-		days := *a.DaysAfterInitiation
-		out.AbortIncompleteMultipartUploadDays = &days
-	}
-	return out
-}
-
-func dateString(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail failFunc) *checks.PublicAccessBlock {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/awsclient"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
@@ -663,7 +663,7 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 				return ex, fmt.Errorf("get lifecycle of %s: %w", name, err)
 			default:
 				for _, r := range out.Rules {
-					live = append(live, collect.LifecycleRule(r))
+					live = append(live, awsconv.LifecycleRule(r))
 				}
 				minSize = out.TransitionDefaultMinimumObjectSize
 				ex.Before = lifecycleJSON(live)
@@ -709,7 +709,7 @@ func lifecycleRulesOf(v any) ([]checks.LifecycleRule, error) {
 	}
 	rules := make([]checks.LifecycleRule, 0, len(cfg.Rules))
 	for _, r := range cfg.Rules {
-		rules = append(rules, collect.LifecycleRule(r))
+		rules = append(rules, awsconv.LifecycleRule(r))
 	}
 	return rules, nil
 }
