@@ -11,10 +11,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
@@ -278,69 +278,6 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
-// TestLoadConfigMFAProfile uses a shared-config profile with role_arn and mfa_serial: the token
-// provider from Options must be asked for the code, and the collection runs as the role.
-func TestLoadConfigMFAProfile(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t)
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "config")
-	credFile := filepath.Join(dir, "credentials")
-	writeFile(t, credFile, "[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
-	writeFile(t, cfgFile, "[profile base]\nregion = us-east-1\n\n[profile backup-admin]\n"+
-		"role_arn = arn:aws:iam::123456789012:role/BackupOperator\nsource_profile = base\n"+
-		"mfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\n")
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", cfgFile)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", credFile)
-
-	asked := 0
-	opts := e.opts
-	opts.Region = ""
-	opts.Profile = "backup-admin"
-	opts.MFATokenProvider = func() (string, error) { asked++; return "123456", nil }
-	cfg, err := collect.LoadConfig(ctx, opts)
-	if err != nil {
-		t.Fatalf("LoadConfig: %v", err)
-	}
-	if cfg.Region != "eu-west-1" {
-		t.Errorf("region from profile = %q, want eu-west-1", cfg.Region)
-	}
-	id, err := collect.NewSTS(cfg, opts).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		t.Fatalf("GetCallerIdentity as the role: %v", err)
-	}
-	if asked != 1 {
-		t.Errorf("MFA token provider asked %d times, want 1", asked)
-	}
-	if arn := aws.ToString(id.Arn); !strings.Contains(arn, ":assumed-role/BackupOperator/") {
-		t.Errorf("caller = %s, want the assumed role", arn)
-	}
-
-	t.Run("missing profile", func(t *testing.T) {
-		opts.Profile = "nope"
-		if _, err := collect.LoadConfig(ctx, opts); err == nil || !strings.Contains(err.Error(), `"nope"`) {
-			t.Errorf("err = %v, want one naming the profile", err)
-		}
-	})
-	t.Run("default region", func(t *testing.T) {
-		opts.Profile = "base"
-		cfg, err := collect.LoadConfig(ctx, opts)
-		if err != nil || cfg.Region != "us-east-1" {
-			t.Errorf("region = %q, err %v", cfg.Region, err)
-		}
-	})
-	t.Run("bad endpoint", func(t *testing.T) {
-		opts.Profile = "base"
-		opts.EndpointURL = "localhost:4566"
-		if _, err := collect.LoadConfig(ctx, opts); err == nil || !strings.Contains(err.Error(), "localhost:4566") {
-			t.Errorf("err = %v, want an endpoint URL error", err)
-		}
-	})
-}
-
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -362,7 +299,7 @@ func TestCollectNoCredentials(t *testing.T) {
 	// IMDS is off here: this machine is not EC2, and the point is the chain running dry.
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	opts := srv.Options()
-	cfg, err := collect.LoadConfig(ctx, opts)
+	cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/account/types"
+
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 // accountAPI is the part of Account Management the collector uses.
@@ -17,7 +19,7 @@ var _ accountAPI = (*account.Client)(nil)
 
 // enabledRegions lists the regions enabled for the account (opted in or enabled by default).
 func (c *collector) enabledRegions(ctx context.Context) ([]string, error) {
-	var api accountAPI = newAccount(c.cfg, c.home, c.opts)
+	var api accountAPI = awsclient.NewAccount(c.cfg, c.home, c.opts.Options)
 	p := account.NewListRegionsPaginator(api, &account.ListRegionsInput{
 		RegionOptStatusContains: []types.RegionOptStatus{types.RegionOptStatusEnabled, types.RegionOptStatusEnabledByDefault},
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
@@ -33,7 +34,7 @@ func benchmarkCollect(b *testing.B, n int) {
 	opts := srv.Options()
 	opts.Concurrency = collect.DefaultConcurrency
 	cfg := srv.AWSConfig(b, "us-east-1")
-	s3c := collect.NewS3(cfg, "us-east-1", opts)
+	s3c := awsclient.NewS3(cfg, "us-east-1", opts.Options)
 	for i := range n {
 		name := aws.String(fmt.Sprintf("bench-%04d", i))
 		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: name}); err != nil {

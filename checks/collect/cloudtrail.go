@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 )
 
 // cloudTrailAPI is the part of CloudTrail the collector uses.
@@ -97,6 +98,6 @@ func (c *collector) readTrail(ctx context.Context, t types.Trail) checks.Trail {
 		return out
 	}
 	out.SelectorsRead = true
-	out.EventSelectors, out.AdvancedEventSelectors, out.UnmodeledSelectorFields = EventSelectors(sel.EventSelectors, sel.AdvancedEventSelectors)
+	out.EventSelectors, out.AdvancedEventSelectors, out.UnmodeledSelectorFields = awsconv.EventSelectors(sel.EventSelectors, sel.AdvancedEventSelectors)
 	return out
 }

@@ -2,22 +2,18 @@ package collect
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 // CollectorName is written to snapshot.collector.name.
@@ -28,12 +24,24 @@ const CollectorName = "coffer"
 // ctx is cancelled; every other failed call becomes an entry in snapshot.Errors.
 func Collect(ctx context.Context, cfg aws.Config, opts Options) (*checks.Snapshot, error) {
 	opts = opts.withDefaults()
+	// The clients of this collection all use cfg's credentials: the account in the cache key is
+	// the one GetCallerIdentity reports.
+	ao := opts.Options
 	c := &collector{
 		cfg:  cfg,
 		opts: opts,
-		home: homeRegion(cfg, opts),
+		home: opts.HomeRegion(cfg),
 		errs: &errorLog{},
 		prog: &progress{fn: opts.Progress},
+		s3Clients: awsclient.NewCache(func(_, region string) *s3.Client {
+			return awsclient.NewS3(cfg, region, ao)
+		}),
+		ctClients: awsclient.NewCache(func(_, region string) *cloudtrail.Client {
+			return awsclient.NewCloudTrail(cfg, region, ao)
+		}),
+		kmsClients: awsclient.NewCache(func(_, region string) *kms.Client {
+			return awsclient.NewKMS(cfg, region, ao)
+		}),
 	}
 	snap := &checks.Snapshot{
 		SchemaVersion: checks.SnapshotSchemaVersion,
@@ -75,7 +83,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*checks.Snapsho
 }
 
 // collector holds what every service collector shares: config, options, the error log and the
-// per-region client caches (one client per service and region).
+// client caches (one client per service and region).
 type collector struct {
 	cfg       aws.Config
 	opts      Options
@@ -85,56 +93,21 @@ type collector struct {
 	errs      *errorLog
 	prog      *progress
 
-	mu        sync.Mutex
-	s3Clients map[string]*s3.Client
-	ctClients map[string]*cloudtrail.Client
-	kmsClient map[string]*kms.Client
+	s3Clients  *awsclient.Cache[*s3.Client]
+	ctClients  *awsclient.Cache[*cloudtrail.Client]
+	kmsClients *awsclient.Cache[*kms.Client]
 }
 
 // s3For returns the cached S3 client of region.
-func (c *collector) s3For(region string) *s3.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.s3Clients == nil {
-		c.s3Clients = map[string]*s3.Client{}
-	}
-	cl, ok := c.s3Clients[region]
-	if !ok {
-		cl = NewS3(c.cfg, region, c.opts)
-		c.s3Clients[region] = cl
-	}
-	return cl
-}
+func (c *collector) s3For(region string) *s3.Client { return c.s3Clients.Get(c.accountID, region) }
 
 // cloudTrailFor returns the cached CloudTrail client of region.
 func (c *collector) cloudTrailFor(region string) *cloudtrail.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctClients == nil {
-		c.ctClients = map[string]*cloudtrail.Client{}
-	}
-	cl, ok := c.ctClients[region]
-	if !ok {
-		cl = NewCloudTrail(c.cfg, region, c.opts)
-		c.ctClients[region] = cl
-	}
-	return cl
+	return c.ctClients.Get(c.accountID, region)
 }
 
 // kmsFor returns the cached KMS client of region.
-func (c *collector) kmsFor(region string) *kms.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.kmsClient == nil {
-		c.kmsClient = map[string]*kms.Client{}
-	}
-	cl, ok := c.kmsClient[region]
-	if !ok {
-		cl = NewKMS(c.cfg, region, c.opts)
-		c.kmsClient[region] = cl
-	}
-	return cl
-}
+func (c *collector) kmsFor(region string) *kms.Client { return c.kmsClients.Get(c.accountID, region) }
 
 // fail records a failed call. Calls cut short by the caller's cancellation are not recorded: the
 // whole collection fails then.
@@ -142,7 +115,7 @@ func (c *collector) fail(ctx context.Context, service, operation, resource, regi
 	if ctx.Err() != nil {
 		return
 	}
-	code, msg := errorCode(err)
+	code, msg := awsclient.ErrorCode(err)
 	c.errs.add(checks.CollectError{
 		Service:   service,
 		Operation: operation,
@@ -151,53 +124,6 @@ func (c *collector) fail(ctx context.Context, service, operation, resource, regi
 		Code:      code,
 		Message:   msg,
 	})
-}
-
-// errorCode extracts the AWS error code and message. Services that answer with a bare HTTP status
-// (moto's KMS and CloudTrail send 403 with an HTML body) get a code from the status: AccessDenied
-// for 403, else the status number.
-func errorCode(err error) (code, msg string) {
-	msg = err.Error()
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		code = apiErr.ErrorCode()
-		if m := apiErr.ErrorMessage(); m != "" {
-			msg = m
-		}
-	}
-	var respErr *awshttp.ResponseError
-	status := 0
-	if errors.As(err, &respErr) {
-		status = respErr.HTTPStatusCode()
-	}
-	if code == "" || code == "UnknownError" || code == strconv.Itoa(status) {
-		switch {
-		case status == http.StatusForbidden:
-			code = "AccessDenied"
-			msg = fmt.Sprintf("HTTP 403: %s", err.Error())
-		case status != 0:
-			code = strconv.Itoa(status)
-		case errors.Is(err, context.DeadlineExceeded):
-			code = "Timeout"
-		case code == "":
-			code = "RequestError"
-		}
-	}
-	return code, msg
-}
-
-// IsCode reports whether err is an AWS API error with one of codes.
-func IsCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if apiErr.ErrorCode() == c {
-			return true
-		}
-	}
-	return false
 }
 
 // errorLog collects CollectErrors from many goroutines.

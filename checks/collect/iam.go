@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 )
 
 // iamAPI is the part of IAM the collector uses. GenerateCredentialReport is its only call that
@@ -44,7 +46,7 @@ var (
 // collectIAM fills the account summary, password policy and the IAM section. The independent
 // calls run concurrently; per-user calls run on a bounded pool once the users are known.
 func (c *collector) collectIAM(ctx context.Context, snap *checks.Snapshot) {
-	var api iamAPI = NewIAM(c.cfg, c.opts)
+	var api iamAPI = awsclient.NewIAM(c.cfg, c.opts.Options)
 	c.prog.add(5)
 	var wg sync.WaitGroup
 	run := func(fn func()) {
@@ -104,7 +106,7 @@ func (c *collector) accountSummary(ctx context.Context, api iamAPI) map[string]i
 func (c *collector) passwordPolicy(ctx context.Context, api iamAPI) *checks.PasswordPolicy {
 	out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	switch {
-	case IsCode(err, "NoSuchEntity"):
+	case awsclient.IsCode(err, "NoSuchEntity"):
 		return &checks.PasswordPolicy{Exists: false}
 	case err != nil:
 		c.failIAM(ctx, "GetAccountPasswordPolicy", "", err)
@@ -114,7 +116,7 @@ func (c *collector) passwordPolicy(ctx context.Context, api iamAPI) *checks.Pass
 	if p == nil {
 		return &checks.PasswordPolicy{Exists: false}
 	}
-	return PasswordPolicy(p)
+	return awsconv.PasswordPolicy(p)
 }
 
 // virtualMFADevices lists every virtual MFA device, assigned or not; nil when unreadable.

@@ -2,25 +2,18 @@ package collect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/google/go-cmp/cmp"
 
-	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/fixtures/faultproxy"
 )
 
@@ -37,85 +30,11 @@ func TestSmallHelpers(t *testing.T) {
 		{partitionOf("arn:aws-us-gov:iam::1:user/x"), "aws-us-gov"},
 		{partitionOf("arn:aws:sts::1:assumed-role/r/s"), "aws"},
 		{partitionOf("garbage"), "aws"},
-		{bucketNameFromARN("arn:aws:s3:::standby"), "standby"},
-		{bucketNameFromARN("standby"), "standby"},
-		{dateString(aws.Time(time.Date(2030, 1, 2, 0, 0, 0, 0, time.FixedZone("x", 3600)))), "2030-01-01T23:00:00Z"},
-		{dateString(nil), ""},
 	}
 	for i, tc := range tests {
 		if tc.got != tc.want {
 			t.Errorf("case %d: got %q, want %q", i, tc.got, tc.want)
 		}
-	}
-}
-
-func httpErr(status int, err error) error {
-	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err,
-	}}
-}
-
-func TestErrorCode(t *testing.T) {
-	tests := []struct {
-		name     string
-		err      error
-		wantCode string
-		wantMsg  string
-	}{
-		{"API error", httpErr(403, &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}), "AccessDenied", "Access Denied"},
-		{"bare 403 (moto KMS)", httpErr(403, &smithy.GenericAPIError{Code: "UnknownError", Message: ""}), "AccessDenied", "HTTP 403"},
-		{"bare 403 without API error", httpErr(403, errors.New("html body")), "AccessDenied", "HTTP 403"},
-		{"bare 500", httpErr(500, errors.New("boom")), "500", "boom"},
-		{"wrapped API error", fmt.Errorf("generate: %w", httpErr(400, &smithy.GenericAPIError{Code: "ReportInProgress", Message: "later"})), "ReportInProgress", "later"},
-		{"timeout", fmt.Errorf("call: %w", context.DeadlineExceeded), "Timeout", "deadline"},
-		{"network", errors.New("dial tcp: connection refused"), "RequestError", "connection refused"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, msg := errorCode(tc.err)
-			if code != tc.wantCode || !strings.Contains(msg, tc.wantMsg) {
-				t.Errorf("errorCode = %q, %q; want %q and a message containing %q", code, msg, tc.wantCode, tc.wantMsg)
-			}
-		})
-	}
-}
-
-func TestReplicationRule(t *testing.T) {
-	got := replicationRule(types.ReplicationRule{
-		ID: aws.String("r"), Status: types.ReplicationRuleStatusEnabled, Priority: aws.Int32(2),
-		Filter:                  &types.ReplicationRuleFilter{And: &types.ReplicationRuleAndOperator{Prefix: aws.String("docs/")}},
-		DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusEnabled},
-		SourceSelectionCriteria: &types.SourceSelectionCriteria{SseKmsEncryptedObjects: &types.SseKmsEncryptedObjects{Status: types.SseKmsEncryptedObjectsStatusEnabled}},
-		Destination: &types.Destination{
-			Bucket: aws.String("arn:aws:s3:::standby"), Account: aws.String("210987654321"), StorageClass: types.StorageClassDeepArchive,
-			EncryptionConfiguration: &types.EncryptionConfiguration{ReplicaKmsKeyID: aws.String("k")},
-		},
-	})
-	want := checks.ReplicationRule{
-		ID: "r", Status: "Enabled", Priority: 2, Prefix: "docs/", DestinationBucket: "standby",
-		DestinationBucketARN: "arn:aws:s3:::standby", DestinationAccount: "210987654321", StorageClass: "DEEP_ARCHIVE",
-		ReplicaKMSKeyID: "k", SSEKMSEncryptedObjects: true, DeleteMarkerReplication: true,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("replication rule (-want +got):\n%s", diff)
-	}
-}
-
-func TestLifecycleRuleLegacyPrefix(t *testing.T) {
-	date := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
-	got := LifecycleRule(types.LifecycleRule{
-		ID: aws.String("old"), Status: types.ExpirationStatusDisabled, Prefix: aws.String("logs/"),
-		Transitions: []types.Transition{{Date: &date, StorageClass: types.TransitionStorageClassGlacier}},
-		Filter:      &types.LifecycleRuleFilter{ObjectSizeGreaterThan: aws.Int64(1024), Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},
-	})
-	want := checks.LifecycleRule{
-		ID: "old", Status: "Disabled",
-		Filter:                checks.LifecycleFilter{Prefix: "logs/", Tags: map[string]string{"k": "v"}, ObjectSizeGreaterThan: 1024},
-		Transitions:           []checks.Transition{{Date: "2031-05-01T00:00:00Z", StorageClass: "GLACIER"}},
-		NoncurrentTransitions: []checks.NoncurrentTransition{},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("lifecycle rule (-want +got):\n%s", diff)
 	}
 }
 
@@ -196,8 +115,8 @@ func TestCallTimeout(t *testing.T) {
 	// A safety net: a call that ignored every deadline would hang until then.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	opts := Options{EndpointURL: srv.URL, CallTimeout: 300 * time.Millisecond, Concurrency: 4,
-		APIOptions: []func(*middleware.Stack) error{faultproxy.LiftDeadlines(ctx, func(id string) bool { return id == "STS" })}}
+	opts := Options{Options: awsclient.Options{EndpointURL: srv.URL, CallTimeout: 300 * time.Millisecond,
+		APIOptions: []func(*middleware.Stack) error{faultproxy.LiftDeadlines(ctx, func(id string) bool { return id == "STS" })}}, Concurrency: 4}
 	start := time.Now()
 	snap, err := Collect(ctx, cfg, opts)
 	if err != nil {
@@ -205,7 +124,7 @@ func TestCallTimeout(t *testing.T) {
 	}
 	// A call that waited for the default call timeout instead of 300ms takes the run past it on
 	// any machine; a run whose calls give up after 300ms, a few of them in a row, stays far below.
-	if elapsed := time.Since(start); elapsed >= DefaultCallTimeout {
+	if elapsed := time.Since(start); elapsed >= awsclient.DefaultCallTimeout {
 		t.Errorf("Collect took %s with a 300ms call timeout", elapsed)
 	}
 	ops := map[string]string{}

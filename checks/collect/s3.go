@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 )
 
 // s3API is the part of S3 the collector uses.
@@ -117,21 +118,13 @@ func bucketRegion(constraint string) string {
 func bucketTags(ctx context.Context, api s3API, name string, fail failFunc) map[string]string {
 	out, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
+	case awsclient.IsCode(err, "NoSuchTagSet", "NoSuchTagSetError"):
 		return map[string]string{}
 	case err != nil:
 		fail("GetBucketTagging", err)
 		return nil
 	}
-	return tagMap(out.TagSet)
-}
-
-func tagMap(tags []types.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return awsconv.S3Tags(out.TagSet)
 }
 
 func bucketVersioning(ctx context.Context, api s3API, name string, fail failFunc) *checks.Versioning {
@@ -146,7 +139,7 @@ func bucketVersioning(ctx context.Context, api s3API, name string, fail failFunc
 func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc) *checks.ObjectLock {
 	out, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name})
 	switch {
-	case IsCode(err, "ObjectLockConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ObjectLockConfigurationNotFoundError"):
 		return &checks.ObjectLock{}
 	case err != nil:
 		fail("GetObjectLockConfiguration", err)
@@ -172,7 +165,7 @@ func bucketObjectLock(ctx context.Context, api s3API, name string, fail failFunc
 func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc) *checks.Encryption {
 	out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
 	switch {
-	case IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
 		return &checks.Encryption{Rules: []checks.EncryptionRule{}}
 	case err != nil:
 		fail("GetBucketEncryption", err)
@@ -196,94 +189,19 @@ func bucketEncryption(ctx context.Context, api s3API, name string, fail failFunc
 func bucketLifecycle(ctx context.Context, api s3API, name string, fail failFunc) *checks.Lifecycle {
 	out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchLifecycleConfiguration"):
+	case awsclient.IsCode(err, "NoSuchLifecycleConfiguration"):
 		return &checks.Lifecycle{Rules: []checks.LifecycleRule{}}
 	case err != nil:
 		fail("GetBucketLifecycleConfiguration", err)
 		return nil
 	}
-	return LifecycleConfiguration(out.Rules, out.TransitionDefaultMinimumObjectSize)
-}
-
-// LifecycleRule normalises one rule as the snapshot holds it: the legacy top-level Prefix and the
-// And operator fold into Filter. The fixer uses it on live rules so merges see what a scan sees.
-func LifecycleRule(r types.LifecycleRule) checks.LifecycleRule {
-	out := checks.LifecycleRule{
-		ID:                    aws.ToString(r.ID),
-		Status:                string(r.Status),
-		Filter:                checks.LifecycleFilter{Prefix: aws.ToString(r.Prefix), Tags: map[string]string{}},
-		Transitions:           []checks.Transition{},
-		NoncurrentTransitions: []checks.NoncurrentTransition{},
-	}
-	if f := r.Filter; f != nil {
-		if f.Prefix != nil {
-			out.Filter.Prefix = *f.Prefix
-		}
-		if f.Tag != nil {
-			out.Filter.Tags[aws.ToString(f.Tag.Key)] = aws.ToString(f.Tag.Value)
-		}
-		out.Filter.ObjectSizeGreaterThan = aws.ToInt64(f.ObjectSizeGreaterThan)
-		out.Filter.ObjectSizeLessThan = aws.ToInt64(f.ObjectSizeLessThan)
-		if a := f.And; a != nil {
-			if a.Prefix != nil {
-				out.Filter.Prefix = *a.Prefix
-			}
-			for k, v := range tagMap(a.Tags) {
-				out.Filter.Tags[k] = v
-			}
-			if a.ObjectSizeGreaterThan != nil {
-				out.Filter.ObjectSizeGreaterThan = *a.ObjectSizeGreaterThan
-			}
-			if a.ObjectSizeLessThan != nil {
-				out.Filter.ObjectSizeLessThan = *a.ObjectSizeLessThan
-			}
-		}
-	}
-	for _, t := range r.Transitions {
-		out.Transitions = append(out.Transitions, checks.Transition{
-			Days:         aws.ToInt32(t.Days),
-			Date:         dateString(t.Date),
-			StorageClass: string(t.StorageClass),
-		})
-	}
-	if e := r.Expiration; e != nil {
-		out.Expiration = &checks.Expiration{
-			Days:                      aws.ToInt32(e.Days),
-			Date:                      dateString(e.Date),
-			ExpiredObjectDeleteMarker: aws.ToBool(e.ExpiredObjectDeleteMarker),
-		}
-	}
-	for _, t := range r.NoncurrentVersionTransitions {
-		out.NoncurrentTransitions = append(out.NoncurrentTransitions, checks.NoncurrentTransition{
-			NoncurrentDays:          aws.ToInt32(t.NoncurrentDays),
-			NewerNoncurrentVersions: aws.ToInt32(t.NewerNoncurrentVersions),
-			StorageClass:            string(t.StorageClass),
-		})
-	}
-	if e := r.NoncurrentVersionExpiration; e != nil {
-		out.NoncurrentExpiration = &checks.NoncurrentExpiration{
-			NoncurrentDays:          aws.ToInt32(e.NoncurrentDays),
-			NewerNoncurrentVersions: aws.ToInt32(e.NewerNoncurrentVersions),
-		}
-	}
-	if a := r.AbortIncompleteMultipartUpload; a != nil && a.DaysAfterInitiation != nil {
-		days := *a.DaysAfterInitiation
-		out.AbortIncompleteMultipartUploadDays = &days
-	}
-	return out
-}
-
-func dateString(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
+	return awsconv.LifecycleConfiguration(out.Rules, out.TransitionDefaultMinimumObjectSize)
 }
 
 func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail failFunc) *checks.PublicAccessBlock {
 	out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case awsclient.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 		return &checks.PublicAccessBlock{}
 	case err != nil:
 		fail("GetPublicAccessBlock", err)
@@ -304,7 +222,7 @@ func bucketPublicAccessBlock(ctx context.Context, api s3API, name string, fail f
 func bucketPolicy(ctx context.Context, api s3API, name string, fail failFunc) *checks.Policy {
 	out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name})
 	switch {
-	case IsCode(err, "NoSuchBucketPolicy"):
+	case awsclient.IsCode(err, "NoSuchBucketPolicy"):
 		return &checks.Policy{}
 	case err != nil:
 		fail("GetBucketPolicy", err)
@@ -340,7 +258,7 @@ func bucketACL(ctx context.Context, api s3API, name string, fail failFunc) *chec
 func bucketOwnership(ctx context.Context, api s3API, name string, fail failFunc) *checks.Ownership {
 	out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name})
 	switch {
-	case IsCode(err, "OwnershipControlsNotFoundError"):
+	case awsclient.IsCode(err, "OwnershipControlsNotFoundError"):
 		return &checks.Ownership{}
 	case err != nil:
 		fail("GetBucketOwnershipControls", err)
@@ -371,7 +289,7 @@ func bucketLogging(ctx context.Context, api s3API, name string, fail failFunc) *
 func bucketReplication(ctx context.Context, api s3API, name string, fail failFunc) *checks.Replication {
 	out, err := api.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: &name})
 	switch {
-	case IsCode(err, "ReplicationConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ReplicationConfigurationNotFoundError"):
 		return &checks.Replication{Rules: []checks.ReplicationRule{}}
 	case err != nil:
 		fail("GetBucketReplication", err)
@@ -380,49 +298,7 @@ func bucketReplication(ctx context.Context, api s3API, name string, fail failFun
 	if out.ReplicationConfiguration == nil {
 		return &checks.Replication{Rules: []checks.ReplicationRule{}}
 	}
-	return replicationConfiguration(out.ReplicationConfiguration)
-}
-
-// replicationRule normalises one rule: the prefix comes from the legacy field or the filter.
-func replicationRule(r types.ReplicationRule) checks.ReplicationRule {
-	out := checks.ReplicationRule{
-		ID:       aws.ToString(r.ID),
-		Status:   string(r.Status),
-		Priority: aws.ToInt32(r.Priority),
-		Prefix:   aws.ToString(r.Prefix),
-	}
-	if f := r.Filter; f != nil {
-		if f.Prefix != nil {
-			out.Prefix = *f.Prefix
-		}
-		if f.And != nil && f.And.Prefix != nil {
-			out.Prefix = *f.And.Prefix
-		}
-	}
-	if d := r.Destination; d != nil {
-		out.DestinationBucketARN = aws.ToString(d.Bucket)
-		out.DestinationBucket = bucketNameFromARN(out.DestinationBucketARN)
-		out.DestinationAccount = aws.ToString(d.Account)
-		out.StorageClass = string(d.StorageClass)
-		if d.EncryptionConfiguration != nil {
-			out.ReplicaKMSKeyID = aws.ToString(d.EncryptionConfiguration.ReplicaKmsKeyID)
-		}
-	}
-	if s := r.SourceSelectionCriteria; s != nil && s.SseKmsEncryptedObjects != nil {
-		out.SSEKMSEncryptedObjects = s.SseKmsEncryptedObjects.Status == types.SseKmsEncryptedObjectsStatusEnabled
-	}
-	if r.DeleteMarkerReplication != nil {
-		out.DeleteMarkerReplication = r.DeleteMarkerReplication.Status == types.DeleteMarkerReplicationStatusEnabled
-	}
-	return out
-}
-
-// bucketNameFromARN turns arn:aws:s3:::name into name; anything else is returned unchanged.
-func bucketNameFromARN(arn string) string {
-	if i := strings.Index(arn, ":::"); strings.HasPrefix(arn, "arn:") && i >= 0 {
-		return arn[i+3:]
-	}
-	return arn
+	return awsconv.ReplicationConfiguration(out.ReplicationConfiguration)
 }
 
 // utcTime copies a time in UTC; nil stays nil.

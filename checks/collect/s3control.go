@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 // s3ControlAPI is the part of S3 Control the collector uses.
@@ -22,10 +23,10 @@ var _ s3ControlAPI = (*s3control.Client)(nil)
 func (c *collector) accountPublicAccessBlock(ctx context.Context) *checks.PublicAccessBlock {
 	c.prog.add(1)
 	defer c.prog.step()
-	var api s3ControlAPI = NewS3Control(c.cfg, c.home, c.opts)
+	var api s3ControlAPI = awsclient.NewS3Control(c.cfg, c.home, c.opts.Options)
 	out, err := api.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(c.accountID)})
 	switch {
-	case IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case awsclient.IsCode(err, "NoSuchPublicAccessBlockConfiguration"):
 		return &checks.PublicAccessBlock{}
 	case err != nil:
 		c.fail(ctx, "s3control", "GetPublicAccessBlock", "arn:"+c.partition+":iam::"+c.accountID+":root", c.home, err)

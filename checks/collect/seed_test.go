@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
@@ -27,7 +28,7 @@ const (
 	s3FullAccess  = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
 )
 
-// env bundles the clients tests seed moto with; all go through collect's constructors so they
+// env bundles the clients tests seed moto with; all go through awsclient's constructors so they
 // follow the same endpoint and path-style rules as the collector.
 type env struct {
 	srv  *motoserver.Server
@@ -42,13 +43,13 @@ func newEnv(t *testing.T) *env {
 	return &env{srv: srv, opts: srv.Options(), cfg: srv.AWSConfig(t, "us-east-1")}
 }
 
-func (e *env) s3(region string) *s3.Client { return collect.NewS3(e.cfg, region, e.opts) }
-func (e *env) iam() *iam.Client            { return collect.NewIAM(e.cfg, e.opts) }
+func (e *env) s3(region string) *s3.Client { return awsclient.NewS3(e.cfg, region, e.opts.Options) }
+func (e *env) iam() *iam.Client            { return awsclient.NewIAM(e.cfg, e.opts.Options) }
 func (e *env) kms(region string) *kms.Client {
-	return collect.NewKMS(e.cfg, region, e.opts)
+	return awsclient.NewKMS(e.cfg, region, e.opts.Options)
 }
 func (e *env) trail(region string) *cloudtrail.Client {
-	return collect.NewCloudTrail(e.cfg, region, e.opts)
+	return awsclient.NewCloudTrail(e.cfg, region, e.opts.Options)
 }
 
 // must fails the test on a seeding error.

@@ -3,12 +3,14 @@ package collect
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 // identityProbeAttempts, identityProbeBackoff and identityProbeTimeout bound the first call, so a
@@ -30,14 +32,14 @@ var _ stsAPI = (*sts.Client)(nil)
 func (c *collector) identity(ctx context.Context, acct *checks.Account) error {
 	ctx, cancel := context.WithTimeout(ctx, min(identityProbeTimeout, c.opts.CallTimeout))
 	defer cancel()
-	var api stsAPI = NewSTS(c.cfg, c.opts)
+	var api stsAPI = awsclient.NewSTS(c.cfg, c.opts.Options)
 	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
-		o.Retryer = newRetryer(identityProbeAttempts, identityProbeBackoff)()
+		o.Retryer = awsclient.NewRetryer(identityProbeAttempts, identityProbeBackoff)
 		o.RetryMaxAttempts = 0
 	})
 	if err != nil {
 		where := "AWS"
-		if ep := c.opts.endpoint(); ep != "" {
+		if ep := c.opts.Endpoint(); ep != "" {
 			where = ep
 		}
 		return fmt.Errorf("get caller identity from %s (check credentials, profile and endpoint): %w", where, err)
@@ -47,4 +49,13 @@ func (c *collector) identity(ctx context.Context, acct *checks.Account) error {
 	acct.Partition = partitionOf(acct.CallerARN)
 	acct.HomeRegion = c.home
 	return nil
+}
+
+// partitionOf returns the partition named in an ARN ("aws" when it cannot tell).
+func partitionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) >= 2 && parts[0] == "arn" && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
 }

@@ -145,7 +145,7 @@ func TestAccessDeniedMidPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := fix.Apply(ctx, keep, fix.NewClients(denied, e.opts), journal)
+	res := fix.Apply(ctx, keep, fix.NewClients(denied, e.opts.Options), journal)
 
 	rot := outcomeOf(res, "kms-key-rotation", keyARN)
 	t.Logf("rotation as a denied user: %s", rot.Error)

@@ -2,7 +2,6 @@ package fix
 
 import (
 	"context"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -11,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
 // S3API is the part of S3 the fixers use: one read and one write per configuration item.
@@ -97,65 +96,24 @@ type Clients struct {
 	Concurrency int
 }
 
-// NewClients builds the clients with checks/collect's constructors, so the fixer follows exactly
+// NewClients builds the clients with checks/awsclient's constructors, so the fixer follows exactly
 // the endpoint, path-style, retry and timeout rules of the collector (and opts.APIOptions reach
-// every call, which is how tests count them).
-func NewClients(cfg aws.Config, opts collect.Options) *Clients {
-	home := opts.Region
-	if home == "" {
-		home = cfg.Region
-	}
-	if home == "" {
-		home = collect.DefaultRegion
-	}
-	var mu sync.Mutex
-	s3c := map[string]*s3.Client{}
-	kmsc := map[string]*kms.Client{}
-	ctc := map[string]*cloudtrail.Client{}
-	var iamc *iam.Client
-	var controlc *s3control.Client
+// every call, which is how tests count them). Concurrency is left for the caller to set.
+func NewClients(cfg aws.Config, opts awsclient.Options) *Clients {
+	s3c := awsclient.NewCache(func(_, region string) *s3.Client { return awsclient.NewS3(cfg, region, opts) })
+	controlc := awsclient.NewCache(func(_, region string) *s3control.Client { return awsclient.NewS3Control(cfg, region, opts) })
+	iamc := awsclient.NewCache(func(_, _ string) *iam.Client { return awsclient.NewIAM(cfg, opts) })
+	kmsc := awsclient.NewCache(func(_, region string) *kms.Client { return awsclient.NewKMS(cfg, region, opts) })
+	ctc := awsclient.NewCache(func(_, region string) *cloudtrail.Client { return awsclient.NewCloudTrail(cfg, region, opts) })
+	// Every client uses cfg's credentials, so they all reach one account, keyed "" here; fixing
+	// another account takes a Clients built from that account's configuration.
+	const account = ""
 	return &Clients{
-		HomeRegion: home,
-		S3: func(region string) S3API {
-			mu.Lock()
-			defer mu.Unlock()
-			if s3c[region] == nil {
-				s3c[region] = collect.NewS3(cfg, region, opts)
-			}
-			return s3c[region]
-		},
-		S3Control: func(region string) S3ControlAPI {
-			mu.Lock()
-			defer mu.Unlock()
-			if controlc == nil {
-				controlc = collect.NewS3Control(cfg, region, opts)
-			}
-			return controlc
-		},
-		IAM: func() IAMAPI {
-			mu.Lock()
-			defer mu.Unlock()
-			if iamc == nil {
-				iamc = collect.NewIAM(cfg, opts)
-			}
-			return iamc
-		},
-		KMS: func(region string) KMSAPI {
-			mu.Lock()
-			defer mu.Unlock()
-			if kmsc[region] == nil {
-				kmsc[region] = collect.NewKMS(cfg, region, opts)
-			}
-			return kmsc[region]
-		},
-		CloudTrail: func(region string) CloudTrailAPI {
-			mu.Lock()
-			defer mu.Unlock()
-			if ctc[region] == nil {
-				ctc[region] = collect.NewCloudTrail(cfg, region, opts)
-			}
-			return ctc[region]
-		},
-		Concurrency: opts.Concurrency,
+		HomeRegion: opts.HomeRegion(cfg),
+		S3:         func(region string) S3API { return s3c.Get(account, region) },
+		S3Control:  func(region string) S3ControlAPI { return controlc.Get(account, region) },
+		IAM:        func() IAMAPI { return iamc.Get(account, "") },
+		KMS:        func(region string) KMSAPI { return kmsc.Get(account, region) },
+		CloudTrail: func(region string) CloudTrailAPI { return ctc.Get(account, region) },
 	}
 }

@@ -13,7 +13,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
@@ -525,7 +525,7 @@ func snapshotSelectors(t *checks.Trail) ([]checks.EventSelector, []checks.Advanc
 // and the journal. The writes append to the live SDK selectors themselves, so a field the model
 // does not hold is kept even then (though the journal would not show it).
 func selectorsFromAPI(out *cloudtrail.GetEventSelectorsOutput) ([]checks.EventSelector, []checks.AdvancedEventSelector) {
-	basic, adv, _ := collect.EventSelectors(out.EventSelectors, out.AdvancedEventSelectors)
+	basic, adv, _ := awsconv.EventSelectors(out.EventSelectors, out.AdvancedEventSelectors)
 	return basic, adv
 }
 

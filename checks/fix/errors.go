@@ -5,33 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"reflect"
 	"strings"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go"
-
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 )
 
-// reason is the short explanation of a failed call for the journal and the summary: the AWS error
-// code and message. Services that deny with a bare HTTP 403 (moto's KMS and CloudTrail) get
-// AccessDenied.
+// reason is the short explanation of a failed call for the journal and the summary: the error
+// code as a scan would record it (awsclient.ErrorCode: moto's bare HTTP 403 is AccessDenied, an
+// unanswered call Timeout or RequestError) and the whole error, which names the operation.
 func reason(err error) string {
-	var apiErr smithy.APIError
-	code, msg := "", err.Error()
-	if errors.As(err, &apiErr) {
-		code = apiErr.ErrorCode()
-	}
-	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusForbidden && (code == "" || code == "UnknownError" || code == "403") {
-		code = "AccessDenied"
-	}
-	if code != "" {
-		return fmt.Sprintf("%s: %s", code, msg)
-	}
-	return msg
+	code, _ := awsclient.ErrorCode(err)
+	return fmt.Sprintf("%s: %s", code, err.Error())
 }
 
 // precondition is a failure found before calling AWS (a COMPLIANCE retention, an unparsable

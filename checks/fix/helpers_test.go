@@ -8,13 +8,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 )
 
-var lifecycleRuleOf = collect.LifecycleRule
+var lifecycleRuleOf = awsconv.LifecycleRule
 
 func collect3Control(e *env) *s3control.Client {
-	return collect.NewS3Control(e.cfg, "us-east-1", e.opts)
+	return awsclient.NewS3Control(e.cfg, "us-east-1", e.opts.Options)
 }
 
 // statements parses a policy document's Statement list.

@@ -13,7 +13,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
@@ -107,11 +108,11 @@ func planPasswordPolicy(pc *planContext, f *checks.Finding) (*Change, string) {
 			live := &checks.PasswordPolicy{}
 			out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 			switch {
-			case collect.IsCode(err, "NoSuchEntity"):
+			case awsclient.IsCode(err, "NoSuchEntity"):
 			case err != nil:
 				return ex, fmt.Errorf("get account password policy: %w", err)
 			case out.PasswordPolicy != nil:
-				live = collect.PasswordPolicy(out.PasswordPolicy)
+				live = awsconv.PasswordPolicy(out.PasswordPolicy)
 			}
 			ex.Before = passwordPolicyJSON(live)
 			if live.Exists && int(live.MinimumPasswordLength) >= minLen && int(live.PasswordReusePrevention) >= reuse {

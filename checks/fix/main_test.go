@@ -15,6 +15,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/checks/fix"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
@@ -69,17 +70,21 @@ func newEnv(t *testing.T) *env {
 	return &env{srv: srv, cfg: srv.AWSConfig(t, "us-east-1"), opts: opts, rec: rec}
 }
 
-func (e *env) s3(region string) *s3.Client { return collect.NewS3(e.cfg, region, e.opts) }
-func (e *env) iam() *iam.Client            { return collect.NewIAM(e.cfg, e.opts) }
+func (e *env) s3(region string) *s3.Client { return awsclient.NewS3(e.cfg, region, e.opts.Options) }
+func (e *env) iam() *iam.Client            { return awsclient.NewIAM(e.cfg, e.opts.Options) }
 func (e *env) kms(region string) *kms.Client {
-	return collect.NewKMS(e.cfg, region, e.opts)
+	return awsclient.NewKMS(e.cfg, region, e.opts.Options)
 }
 func (e *env) trail(region string) *cloudtrail.Client {
-	return collect.NewCloudTrail(e.cfg, region, e.opts)
+	return awsclient.NewCloudTrail(e.cfg, region, e.opts.Options)
 }
 
 // clients are the fixer's clients for the env (the recorder sees their calls).
-func (e *env) clients() *fix.Clients { return fix.NewClients(e.cfg, e.opts) }
+func (e *env) clients() *fix.Clients {
+	cl := fix.NewClients(e.cfg, e.opts.Options)
+	cl.Concurrency = e.opts.Concurrency
+	return cl
+}
 
 // scan collects the account and evaluates it with the real policies.
 func (e *env) scan(ctx context.Context, t *testing.T, cfg *checks.Config) (*checks.Snapshot, *checks.Report) {

@@ -14,7 +14,8 @@ import (
 	s3ctypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/awsconv"
 	"github.com/coffer-audit/coffer/checks/shellcmd"
 )
 
@@ -61,7 +62,7 @@ func ensureAllBlocked(what, putCall string, get func() (*bpaJSON, error), put fu
 // ignoreCode returns nil for an API error with the given code (a "not configured" answer), err
 // otherwise.
 func ignoreCode(err error, code string) error {
-	if collect.IsCode(err, code) {
+	if awsclient.IsCode(err, code) {
 		return nil
 	}
 	return err
@@ -243,7 +244,7 @@ func planObjectLock(pc *planContext, f *checks.Finding) (*Change, string) {
 			cur, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name})
 			var live objectLockJSON
 			switch {
-			case collect.IsCode(err, "ObjectLockConfigurationNotFoundError"):
+			case awsclient.IsCode(err, "ObjectLockConfigurationNotFoundError"):
 			case err != nil:
 				return ex, fmt.Errorf("get object lock configuration of %s: %w", name, err)
 			default:
@@ -331,7 +332,7 @@ func planOwnership(pc *planContext, f *checks.Finding) (*Change, string) {
 			ex := &execution{}
 			out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name})
 			switch {
-			case collect.IsCode(err, "OwnershipControlsNotFoundError"):
+			case awsclient.IsCode(err, "OwnershipControlsNotFoundError"):
 			case err != nil:
 				return ex, fmt.Errorf("get ownership controls of %s: %w", name, err)
 			case out.OwnershipControls != nil:
@@ -403,7 +404,7 @@ func encryptionFromAPI(c *s3types.ServerSideEncryptionConfiguration) (any, []che
 func liveEncryption(ctx context.Context, api S3API, name string) (any, []checks.EncryptionRule, error) {
 	out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
 	switch {
-	case collect.IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+	case awsclient.IsCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
 		return nil, nil, nil
 	case err != nil:
 		return nil, nil, fmt.Errorf("get encryption of %s: %w", name, err)
@@ -554,7 +555,7 @@ func planTLSOnly(pc *planContext, f *checks.Finding) (*Change, string) {
 			live := ""
 			out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name})
 			switch {
-			case collect.IsCode(err, "NoSuchBucketPolicy"):
+			case awsclient.IsCode(err, "NoSuchBucketPolicy"):
 			case err != nil:
 				return ex, fmt.Errorf("get policy of %s: %w", name, err)
 			default:
@@ -656,15 +657,15 @@ func planLifecycle(pc *planContext, f *checks.Finding, lf lifecycleFix) (*Change
 			var minSize s3types.TransitionDefaultMinimumObjectSize
 			out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &name})
 			switch {
-			case collect.IsCode(err, "NoSuchLifecycleConfiguration"):
+			case awsclient.IsCode(err, "NoSuchLifecycleConfiguration"):
 			case err != nil:
 				return ex, fmt.Errorf("get lifecycle of %s: %w", name, err)
 			default:
-				live = collect.LifecycleConfiguration(out.Rules, out.TransitionDefaultMinimumObjectSize)
+				live = awsconv.LifecycleConfiguration(out.Rules, out.TransitionDefaultMinimumObjectSize)
 				minSize = out.TransitionDefaultMinimumObjectSize
 				// The minimum object size is passed through as it was (below): only what the
 				// rules rewritten from the model would lose refuses the change.
-				live.UnmodeledFields = slices.DeleteFunc(live.UnmodeledFields, func(f string) bool { return f == collect.MinimumObjectSizeField })
+				live.UnmodeledFields = slices.DeleteFunc(live.UnmodeledFields, func(f string) bool { return f == awsconv.MinimumObjectSizeField })
 				ex.Before = lifecycleJSON(live.Rules)
 			}
 			if lf.satisfied(live.Rules) {
@@ -710,7 +711,7 @@ func lifecycleRulesOf(v any) ([]checks.LifecycleRule, error) {
 	}
 	rules := make([]checks.LifecycleRule, 0, len(cfg.Rules))
 	for _, r := range cfg.Rules {
-		rules = append(rules, collect.LifecycleRule(r))
+		rules = append(rules, awsconv.LifecycleRule(r))
 	}
 	return rules, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/smithy-go/middleware"
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -148,13 +149,15 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 
 func (a *app) collectOptions(f *awsFlags) (collect.Options, error) {
 	opts := collect.Options{
-		Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL,
-		Concurrency: f.concurrency, CallTimeout: f.callTimeout, Version: toolVersion(),
-		MFATokenProvider: a.mfaPrompt,
-		APIOptions:       append([]func(*middleware.Stack) error(nil), a.apiOptions...),
+		Options: awsclient.Options{
+			Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, CallTimeout: f.callTimeout,
+			MFATokenProvider: a.mfaPrompt,
+			APIOptions:       append([]func(*middleware.Stack) error(nil), a.apiOptions...),
+		},
+		Concurrency: f.concurrency, Version: toolVersion(),
 	}
 	if a.debug {
-		opts.Debug = collect.NewDebugLog(a.stderr)
+		opts.Debug = awsclient.NewDebugLog(a.stderr)
 	}
 	if f.concurrency < 1 {
 		return opts, usageError("--concurrency must be at least 1")
@@ -182,7 +185,7 @@ func (a *app) liveSnapshot(ctx context.Context, f *awsFlags) (*checks.Snapshot, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	cfg, err := collect.LoadConfig(ctx, opts)
+	cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("aws configuration: %w", err)}
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/fix"
 	"github.com/coffer-audit/coffer/reporters"
 )
@@ -138,11 +138,13 @@ func (a *app) fixClients(ctx context.Context, f *awsFlags) (*fix.Clients, error)
 		return nil, err
 	}
 	opts.Progress = nil
-	cfg, err := collect.LoadConfig(ctx, opts)
+	cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("aws configuration: %w", err)}
 	}
-	return fix.NewClients(cfg, opts), nil
+	clients := fix.NewClients(cfg, opts.Options)
+	clients.Concurrency = opts.Concurrency
+	return clients, nil
 }
 
 func allToFiles(outs []output) bool {

@@ -22,7 +22,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/fix"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 	"github.com/coffer-audit/coffer/fixtures/seed"
@@ -123,7 +123,7 @@ func newFixWorld(t *testing.T) *fixWorld {
 }
 
 func (w *fixWorld) s3() *s3.Client {
-	return collect.NewS3(w.cfg, "us-east-1", collect.Options{EndpointURL: w.srv.URL})
+	return awsclient.NewS3(w.cfg, "us-east-1", awsclient.Options{EndpointURL: w.srv.URL})
 }
 
 // flags are the AWS flags of a CLI run through the proxy.
@@ -434,7 +434,7 @@ func notFixedIn(plan string) map[string]bool {
 
 func selectorsOf(t *testing.T, w *fixWorld, trail string) []string {
 	t.Helper()
-	api := collect.NewCloudTrail(w.cfg, "us-east-1", collect.Options{EndpointURL: w.srv.URL})
+	api := awsclient.NewCloudTrail(w.cfg, "us-east-1", awsclient.Options{EndpointURL: w.srv.URL})
 	out, err := api.GetEventSelectors(context.Background(), &cloudtrail.GetEventSelectorsInput{TrailName: &trail})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/shellcmd/shelltest"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
@@ -55,7 +56,7 @@ func TestPrintedCommandsRunNothingFromTheAccount(t *testing.T) {
 	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("inline" + payload("inline-name")), PolicyDocument: aws.String(admin)})
 	must("inline policy", err)
 
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s3c := awsclient.NewS3(cfg, "us-east-1", srv.Options().Options)
 	_, err = s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vault-primary")})
 	must("bucket", err)
 	_, err = s3c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String("vault-primary"),

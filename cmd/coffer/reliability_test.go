@@ -24,8 +24,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/checks/bench"
-	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/fixtures/faultproxy"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 	"github.com/coffer-audit/coffer/fixtures/seed"
@@ -830,7 +830,7 @@ func TestRedactAccessKeyIDs(t *testing.T) {
 		{"AIDAEXAMPLEUSERID1234 is a user id, not a secret", "AIDAEXAMPLEUSERID1234 is a user id, not a secret"},
 	}
 	for _, tc := range tests {
-		if got := collect.RedactAccessKeyIDs(tc.in); got != tc.want {
+		if got := awsclient.RedactAccessKeyIDs(tc.in); got != tc.want {
 			t.Errorf("RedactAccessKeyIDs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package collect
+package awsclient
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 
 // DebugLog writes one line per AWS API call (service, operation, region, HTTP status, attempts,
 // duration, the access key id redacted) and the SDK's own log messages to a writer. It is safe
-// for concurrent use: every client of a collection shares one.
+// for concurrent use: every client of a run shares one.
 //
 // Nothing secret reaches it: request and response bodies and headers are never logged, and every
 // access key id in a line is cut to its first four characters.
@@ -144,7 +144,7 @@ func describeCall(ctx context.Context, md middleware.Metadata, err error, keyID 
 		awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), region, status, attempts,
 		took.Round(time.Millisecond), redactKeyID(keyID))
 	if err != nil {
-		code, msg := errorCode(err)
+		code, msg := ErrorCode(err)
 		line += fmt.Sprintf(" error=%s: %s", code, oneLine(msg))
 	}
 	return line

@@ -1,4 +1,4 @@
-package collect
+package awsconv
 
 import (
 	"fmt"
@@ -265,7 +265,7 @@ func TestReplicationUnmodeledFields(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := replicationConfiguration(&types.ReplicationConfiguration{Role: aws.String("arn:aws:iam::123456789012:role/r"), Rules: []types.ReplicationRule{tc.rule}})
+			rep := ReplicationConfiguration(&types.ReplicationConfiguration{Role: aws.String("arn:aws:iam::123456789012:role/r"), Rules: []types.ReplicationRule{tc.rule}})
 			if diff := cmp.Diff(tc.want, rep.UnmodeledFields); diff != "" {
 				t.Errorf("unmodeled fields (-want +got):\n%s", diff)
 			}
@@ -285,11 +285,40 @@ func TestRewritesOfCollectedConfigurationsRefuse(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Rules[0].Filter.ObjectSizeGreaterThan") {
 		t.Errorf("lifecycle: err = %v", err)
 	}
-	rep := replicationConfiguration(&types.ReplicationConfiguration{Rules: []types.ReplicationRule{{
+	rep := ReplicationConfiguration(&types.ReplicationConfiguration{Rules: []types.ReplicationRule{{
 		ID: aws.String("v1"), Status: types.ReplicationRuleStatusEnabled, Prefix: aws.String(""), Destination: &types.Destination{Bucket: aws.String("arn:aws:s3:::s")},
 	}}})
 	_, err = checks.ReplicationWithRules(&checks.Bucket{Name: "b", Replication: rep}, map[string]any{"Rules": []any{}})
 	if err == nil || !strings.Contains(err.Error(), "Rules[0].Prefix") {
 		t.Errorf("replication: err = %v", err)
+	}
+}
+
+func TestBucketNameFromARN(t *testing.T) {
+	for in, want := range map[string]string{"arn:aws:s3:::standby": "standby", "standby": "standby"} {
+		if got := bucketNameFromARN(in); got != want {
+			t.Errorf("bucketNameFromARN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReplicationRule(t *testing.T) {
+	got := replicationRule(types.ReplicationRule{
+		ID: aws.String("r"), Status: types.ReplicationRuleStatusEnabled, Priority: aws.Int32(2),
+		Filter:                  &types.ReplicationRuleFilter{And: &types.ReplicationRuleAndOperator{Prefix: aws.String("docs/")}},
+		DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusEnabled},
+		SourceSelectionCriteria: &types.SourceSelectionCriteria{SseKmsEncryptedObjects: &types.SseKmsEncryptedObjects{Status: types.SseKmsEncryptedObjectsStatusEnabled}},
+		Destination: &types.Destination{
+			Bucket: aws.String("arn:aws:s3:::standby"), Account: aws.String("210987654321"), StorageClass: types.StorageClassDeepArchive,
+			EncryptionConfiguration: &types.EncryptionConfiguration{ReplicaKmsKeyID: aws.String("k")},
+		},
+	})
+	want := checks.ReplicationRule{
+		ID: "r", Status: "Enabled", Priority: 2, Prefix: "docs/", DestinationBucket: "standby",
+		DestinationBucketARN: "arn:aws:s3:::standby", DestinationAccount: "210987654321", StorageClass: "DEEP_ARCHIVE",
+		ReplicaKMSKeyID: "k", SSEKMSEncryptedObjects: true, DeleteMarkerReplication: true,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("replication rule (-want +got):\n%s", diff)
 	}
 }

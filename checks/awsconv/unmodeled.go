@@ -1,4 +1,4 @@
-package collect
+package awsconv
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -225,7 +226,7 @@ const MinimumObjectSizeField = "TransitionDefaultMinimumObjectSize"
 
 // canonLifecycle gives each rule's filter one spelling: the legacy top-level Prefix, the And
 // operator and a single Tag are other ways to write the prefix, tags and sizes the snapshot holds
-// (as collect.LifecycleRule reads them). An expiration's ExpiredObjectDeleteMarker=false is the
+// (as LifecycleRule reads them). An expiration's ExpiredObjectDeleteMarker=false is the
 // default, and so is the minimum object size S3 applies when a PUT names none.
 func canonLifecycle(t any) {
 	cfg, _ := t.(map[string]any)
@@ -272,12 +273,12 @@ func tagKey(t any) string {
 
 // --- replication ----------------------------------------------------------------------------------
 
-// replicationConfiguration converts a replication configuration AWS returned into the snapshot's
+// ReplicationConfiguration converts a replication configuration AWS returned into the snapshot's
 // model, with UnmodeledFields set to what checks.ReplicationJSON of it does not reproduce: tag
 // filters, replication time control and metrics, replica modifications, owner override, existing
 // object replication, and legacy V1 rules (a top-level Prefix, even empty: rewritten as a V2 rule
 // it would stop replicating delete markers).
-func replicationConfiguration(cfg *s3types.ReplicationConfiguration) *checks.Replication {
+func ReplicationConfiguration(cfg *s3types.ReplicationConfiguration) *checks.Replication {
 	rep := &checks.Replication{Role: aws.ToString(cfg.Role), Rules: []checks.ReplicationRule{}}
 	for _, r := range cfg.Rules {
 		rep.Rules = append(rep.Rules, replicationRule(r))
@@ -401,4 +402,46 @@ func PasswordPolicy(p *iamtypes.PasswordPolicy) *checks.PasswordPolicy {
 		}
 	})
 	return out
+}
+
+// replicationRule normalises one rule: the prefix comes from the legacy field or the filter.
+func replicationRule(r s3types.ReplicationRule) checks.ReplicationRule {
+	out := checks.ReplicationRule{
+		ID:       aws.ToString(r.ID),
+		Status:   string(r.Status),
+		Priority: aws.ToInt32(r.Priority),
+		Prefix:   aws.ToString(r.Prefix),
+	}
+	if f := r.Filter; f != nil {
+		if f.Prefix != nil {
+			out.Prefix = *f.Prefix
+		}
+		if f.And != nil && f.And.Prefix != nil {
+			out.Prefix = *f.And.Prefix
+		}
+	}
+	if d := r.Destination; d != nil {
+		out.DestinationBucketARN = aws.ToString(d.Bucket)
+		out.DestinationBucket = bucketNameFromARN(out.DestinationBucketARN)
+		out.DestinationAccount = aws.ToString(d.Account)
+		out.StorageClass = string(d.StorageClass)
+		if d.EncryptionConfiguration != nil {
+			out.ReplicaKMSKeyID = aws.ToString(d.EncryptionConfiguration.ReplicaKmsKeyID)
+		}
+	}
+	if s := r.SourceSelectionCriteria; s != nil && s.SseKmsEncryptedObjects != nil {
+		out.SSEKMSEncryptedObjects = s.SseKmsEncryptedObjects.Status == s3types.SseKmsEncryptedObjectsStatusEnabled
+	}
+	if r.DeleteMarkerReplication != nil {
+		out.DeleteMarkerReplication = r.DeleteMarkerReplication.Status == s3types.DeleteMarkerReplicationStatusEnabled
+	}
+	return out
+}
+
+// bucketNameFromARN turns arn:aws:s3:::name into name; anything else is returned unchanged.
+func bucketNameFromARN(arn string) string {
+	if i := strings.Index(arn, ":::"); strings.HasPrefix(arn, "arn:") && i >= 0 {
+		return arn[i+3:]
+	}
+	return arn
 }
