@@ -34,6 +34,14 @@ type EvalOptions struct {
 	Cross *CrossAccount
 }
 
+// now is the evaluation's clock.
+func (o EvalOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
 // Evaluate runs every check on the snapshot. Per-check failures become ERROR findings; the error
 // return is reserved for problems that make the whole report meaningless.
 func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions) (*Report, error) {

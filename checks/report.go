@@ -236,6 +236,9 @@ type Report struct {
 	// Notices are things the user should know that are not findings (an expired waiver, a rule
 	// that errored as a whole). Reporters show them; JSON carries them.
 	Notices []string `json:"notices,omitempty"`
+	// Accounts lists the accounts of an organisation report (several accounts), with their status
+	// and summary; empty for the report of one account, whose AccountID says which.
+	Accounts []AccountInfo `json:"accounts,omitempty"`
 	// Baselined is set when ApplyBaseline compared the findings with a baseline report: every FAIL
 	// is then known (InBaseline) or new, which SARIF states as each result's baselineState.
 	Baselined bool `json:"-"`
