@@ -289,18 +289,7 @@ func streamAccounts(dec *json.Decoder, fn func(*OrgAccount) error) error {
 // positionedError turns a decoding error at offset into a SnapshotError with line and column
 // (read from the file again: the stream keeps no text behind it).
 func positionedError(path string, offset int64, err error) error {
-	msg := err.Error()
-	var syntax *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		offset = syntax.Offset
-	case errors.As(err, &typeErr):
-		offset = typeErr.Offset
-		msg = fmt.Sprintf("field %s: cannot use %s as %s", typeErr.Field, typeErr.Value, typeErr.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		msg = "unexpected end of file"
-	}
+	offset, msg := jsonErrorAt(err, offset, offset)
 	data, rerr := readPrefix(path, offset)
 	if rerr != nil {
 		return &SnapshotError{File: path, Msg: msg}

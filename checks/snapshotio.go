@@ -84,26 +84,12 @@ func checkSchemaVersion(file string, data []byte) error {
 }
 
 func snapshotJSONError(file string, data []byte, err error) error {
-	var syntax *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	offset := int64(-1)
-	msg := err.Error()
-	switch {
-	case errors.As(err, &syntax):
-		offset = syntax.Offset
-	case errors.As(err, &typeErr):
-		offset = typeErr.Offset
-		msg = fmt.Sprintf("field %s: cannot use %s as %s", typeErr.Field, typeErr.Value, typeErr.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		offset = int64(len(data))
-		msg = "unexpected end of file"
-	default:
+	offset, msg := jsonErrorAt(err, -1, int64(len(data)))
+	if strings.HasPrefix(msg, "unknown field ") {
 		// encoding/json gives no offset for an unknown field: point at the first key of that name.
-		if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-			msg = "unknown field " + name
-			if loc := regexp.MustCompile(regexp.QuoteMeta(name) + `\s*:`).FindIndex(data); loc != nil {
-				offset = int64(loc[0])
-			}
+		name := strings.TrimPrefix(msg, "unknown field ")
+		if loc := regexp.MustCompile(regexp.QuoteMeta(name) + `\s*:`).FindIndex(data); loc != nil {
+			offset = int64(loc[0])
 		}
 	}
 	if offset < 0 {
@@ -111,6 +97,26 @@ func snapshotJSONError(file string, data []byte, err error) error {
 	}
 	line, col := LineCol(data, offset)
 	return &SnapshotError{File: file, Line: line, Column: col, Msg: msg}
+}
+
+// jsonErrorAt is where a JSON decoding error happened and what to say: the error's own offset when
+// it has one, end (the data's length) for an unexpected end, else offset.
+func jsonErrorAt(err error, offset, end int64) (int64, string) {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return syntax.Offset, err.Error()
+	case errors.As(err, &typeErr):
+		return typeErr.Offset, fmt.Sprintf("field %s: cannot use %s as %s", typeErr.Field, typeErr.Value, typeErr.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return end, "unexpected end of file"
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		msg = "unknown field " + name
+	}
+	return offset, msg
 }
 
 // WriteSnapshot encodes a snapshot as indented JSON.
