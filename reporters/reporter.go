@@ -224,7 +224,7 @@ func summaryLine(c counts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d failed", c.byStatus[checks.StatusFail])
 	var parts []string
-	for _, sev := range checks.Severities {
+	for _, sev := range checks.Severities() {
 		if n := c.bySev[sev][checks.StatusFail]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(sev.String())))
 		}
