@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/atomicfile"
 	"github.com/coffer-audit/coffer/policies"
-	"github.com/coffer-audit/coffer/reporters"
 	"github.com/spf13/cobra"
 )
 
@@ -155,7 +155,7 @@ func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) e
 
 	write := func(w io.Writer) error { return writeDiff(w, format, d) }
 	if f.output != "" {
-		if err := reporters.WriteFileAtomic(f.output, write); err != nil {
+		if err := atomicfile.Write(f.output, write); err != nil {
 			return fmt.Errorf("write diff: %w", err)
 		}
 	} else if err := write(a.stdout); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/atomicfile"
 	"github.com/coffer-audit/coffer/policies"
 	"github.com/coffer-audit/coffer/reporters"
 	"github.com/spf13/cobra"
@@ -192,7 +193,7 @@ func (a *app) writeReports(report *checks.Report, outs []output, opts reporters.
 				continue
 			}
 		}
-		if err := reporters.WriteFileAtomic(o.file, func(w io.Writer) error { return rep.Write(w, report) }); err != nil {
+		if err := atomicfile.Write(o.file, func(w io.Writer) error { return rep.Write(w, report) }); err != nil {
 			return fmt.Errorf("write %s report to %s: %w", o.format, o.file, err)
 		}
 	}
@@ -215,7 +216,7 @@ func (a *app) writeSARIFParts(file string, parts []*checks.Report, opts reporter
 		if err != nil {
 			return err
 		}
-		if err := reporters.WriteFileAtomic(name, func(w io.Writer) error { return rep.Write(w, part) }); err != nil {
+		if err := atomicfile.Write(name, func(w io.Writer) error { return rep.Write(w, part) }); err != nil {
 			return fmt.Errorf("write sarif report to %s: %w", name, err)
 		}
 	}
