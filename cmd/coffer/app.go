@@ -61,8 +61,14 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func usageError(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+// usageError gives err exit code 2 (coffer could not run), keeping its chain for errors.Is/As.
+func usageError(err error) error {
+	return &exitError{code: exitUsage, err: err}
+}
+
+// usageErrorf is usageError(fmt.Errorf(format, args...)): pass errors with %w.
+func usageErrorf(format string, args ...any) error {
+	return usageError(fmt.Errorf(format, args...))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -108,7 +114,7 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Version:       toolVersion(),
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log every AWS API call (service, operation, region, status, duration) to stderr; access key ids are redacted")
 	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.diffCmd(), a.versionCmd())
 	return root
@@ -157,7 +163,7 @@ func (a *app) collectOptions(f *awsFlags) (collect.Options, error) {
 		opts.Debug = collect.NewDebugLog(a.stderr)
 	}
 	if f.concurrency < 1 {
-		return opts, usageError("--concurrency must be at least 1")
+		return opts, usageErrorf("--concurrency must be at least 1")
 	}
 	if f.regions != "" {
 		for _, r := range strings.Split(f.regions, ",") {

@@ -16,7 +16,7 @@ import (
 func (a *app) loadRules(cmd *cobra.Command, dirs []string) ([]checks.Rule, error) {
 	engine, err := checks.NewEngine(cmd.Context(), checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: dirs})
 	if err != nil {
-		return nil, usageError("load policies:\n%v", err)
+		return nil, usageErrorf("load policies:\n%w", err)
 	}
 	return engine.Rules(), nil
 }
@@ -41,7 +41,7 @@ func (a *app) checksCmd() *cobra.Command {
 			case "table":
 				return writeCatalogTable(a.stdout, rules)
 			}
-			return usageError("--format: unknown format %q (known: table, json)", format)
+			return usageErrorf("--format: unknown format %q (known: table, json)", format)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
@@ -90,7 +90,7 @@ func (a *app) explainCmd() *cobra.Command {
 				ids[i] = r.ID
 			}
 			sort.Strings(ids)
-			return usageError("no check %q; run `coffer checks` for the catalog", args[0])
+			return usageErrorf("no check %q; run `coffer checks` for the catalog", args[0])
 		},
 	}
 	cmd.Flags().StringArrayVar(&dirs, "policy-dir", nil, "also load the Rego checks in this folder (repeatable)")

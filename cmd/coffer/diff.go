@@ -92,11 +92,11 @@ func readDiffInput(file string) (*diffInput, error) {
 		if errors.As(err, &pathErr) {
 			err = pathErr.Err // the message names the file once, below
 		}
-		return nil, usageError("read %s: %v", file, err)
+		return nil, usageErrorf("read %s: %w", file, err)
 	}
 	kind, err := checks.DetectInput(data)
 	if err != nil {
-		return nil, usageError("%s: %v", file, err)
+		return nil, usageErrorf("%s: %w", file, err)
 	}
 	in := &diffInput{file: file, kind: kind}
 	switch kind {
@@ -107,7 +107,7 @@ func readDiffInput(file string) (*diffInput, error) {
 	}
 	if err != nil {
 		// Both parsers name the file (and the line when they know it).
-		return nil, usageError("%v", err)
+		return nil, usageError(err)
 	}
 	return in, nil
 }
@@ -115,13 +115,13 @@ func readDiffInput(file string) (*diffInput, error) {
 func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) error {
 	failOn, err := checks.ParseSeverity(f.failOn)
 	if err != nil {
-		return usageError("--fail-on: %v", err)
+		return usageErrorf("--fail-on: %w", err)
 	}
 	format := strings.ToLower(strings.TrimSpace(f.format))
 	switch format {
 	case diffTable, diffJSON, diffMarkdown:
 	default:
-		return usageError("--format: unknown format %q (known: json, markdown, table)", f.format)
+		return usageErrorf("--format: unknown format %q (known: json, markdown, table)", f.format)
 	}
 	old, err := readDiffInput(oldFile)
 	if err != nil {
@@ -133,7 +133,7 @@ func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) e
 	}
 	// Refuse before evaluating anything: comparing two accounts would call everything new.
 	if old.accountID() != cur.accountID() {
-		return usageError("%v", &checks.AccountMismatchError{Old: old.accountID(), New: cur.accountID()})
+		return usageError(&checks.AccountMismatchError{Old: old.accountID(), New: cur.accountID()})
 	}
 	if old.snapshot != nil || cur.snapshot != nil {
 		if err := a.evaluateDiffInputs(ctx, f, old, cur); err != nil {
@@ -142,13 +142,13 @@ func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) e
 	}
 	d, err := checks.DiffReports(old.report, cur.report)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError(err)
 	}
 	d.Old, d.New = old.side(), cur.side()
 	if old.snapshot != nil && cur.snapshot != nil {
 		changes, err := checks.DiffSnapshots(old.snapshot, cur.snapshot)
 		if err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 		d.SetConfig(changes)
 	}
@@ -173,12 +173,12 @@ func (a *app) evaluateDiffInputs(ctx context.Context, f *diffFlags, inputs ...*d
 	if f.config != "" {
 		var err error
 		if cfg, err = checks.LoadConfig(f.config); err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 	}
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: f.policyDirs})
 	if err != nil {
-		return usageError("load policies:\n%v", err)
+		return usageErrorf("load policies:\n%w", err)
 	}
 	for _, in := range inputs {
 		if in.snapshot == nil {

@@ -39,11 +39,11 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 	ff := run.flags.fix
 	acct := run.snapshot.Account.ID
 	if want := run.config.Account.ExpectedID; want != "" && want != acct {
-		return usageError("refusing to fix account %s: account.expected_id in %s is %s", acct, run.config.Source, want)
+		return usageErrorf("refusing to fix account %s: account.expected_id in %s is %s", acct, run.config.Source, want)
 	}
 	plan, err := fix.NewPlan(run.report, run.snapshot, run.config, ff.include)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError(err)
 	}
 	// The plan goes where a person reads it: stderr while stdout carries a report, stdout when
 	// every report goes to a file.
@@ -76,7 +76,7 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 			return keep("Not applied: nothing was changed.")
 		}
 	default:
-		return usageError("refusing to change account %s without confirmation: there is no terminal to ask on; re-run with --yes to apply the plan above (or --dry-run to only print it)", acct)
+		return usageErrorf("refusing to change account %s without confirmation: there is no terminal to ask on; re-run with --yes to apply the plan above (or --dry-run to only print it)", acct)
 	}
 
 	journalPath := ff.journal
@@ -85,7 +85,7 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 	}
 	journal, err := fix.CreateJournal(journalPath, acct, a.now)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError(err)
 	}
 	clients, err := a.fixClients(ctx, &run.flags.aws)
 	if err != nil {
@@ -100,7 +100,7 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("fix interrupted; the journal %s says what was changed: %w", journal.Path(), ctx.Err())}
 	}
 	if result.JournalError != nil {
-		return fmt.Errorf("%v; the changes listed as applied above were made", result.JournalError)
+		return fmt.Errorf("%w; the changes listed as applied above were made", result.JournalError)
 	}
 
 	// Verify: a full re-collect (simpler and as trustworthy as re-reading only what changed; it
@@ -111,7 +111,7 @@ func (a *app) fix(ctx context.Context, run fixRun) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("the changes above were made (journal %s) but the re-scan failed, so the state after is unknown: %w", journal.Path(), err)}
 	}
 	if after.Account.ID != acct {
-		return usageError("the re-scan reached account %s, not %s", after.Account.ID, acct)
+		return usageErrorf("the re-scan reached account %s, not %s", after.Account.ID, acct)
 	}
 	afterReport, err := run.engine.Evaluate(ctx, after, checks.EvalOptions{Config: run.config, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
 	if err != nil {

@@ -92,7 +92,7 @@ func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
 	for _, spec := range specs {
 		name, file, _ := strings.Cut(spec, "=")
 		if _, err := reporters.New(name, reporters.Options{}); err != nil {
-			return nil, usageError("--format: %v", err)
+			return nil, usageErrorf("--format: %w", err)
 		}
 		if file == "" && f.output != "" && !outputUsed {
 			file, outputUsed = f.output, true
@@ -103,7 +103,7 @@ func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
 		outs = append(outs, output{format: strings.ToLower(name), file: file})
 	}
 	if toStdout > 1 {
-		return nil, usageError("--format: only one format can go to stdout; give the others a file (--format sarif=coffer.sarif)")
+		return nil, usageErrorf("--format: only one format can go to stdout; give the others a file (--format sarif=coffer.sarif)")
 	}
 	return outs, nil
 }
@@ -111,13 +111,13 @@ func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
 func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	failOn, err := checks.ParseSeverity(f.failOn)
 	if err != nil {
-		return usageError("--fail-on: %v", err)
+		return usageErrorf("--fail-on: %w", err)
 	}
 	if !f.fix.enabled && (f.fix.dryRun || f.fix.yes || len(f.fix.include) > 0 || f.fix.journal != "") {
-		return usageError("--dry-run, --yes, --fix-include and --journal only make sense with --fix")
+		return usageErrorf("--dry-run, --yes, --fix-include and --journal only make sense with --fix")
 	}
 	if f.fix.enabled && f.snapshot != "" {
-		return usageError("--fix works on a live account, not on --snapshot")
+		return usageErrorf("--fix works on a live account, not on --snapshot")
 	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
@@ -126,7 +126,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	cfg := checks.DefaultConfig()
 	if f.config != "" {
 		if cfg, err = checks.LoadConfig(f.config); err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 	}
 	baseline, err := loadBaseline(f.baseline)
@@ -135,18 +135,18 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	}
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: f.policyDirs})
 	if err != nil {
-		return usageError("load policies:\n%v", err)
+		return usageErrorf("load policies:\n%w", err)
 	}
 	var snap *checks.Snapshot
 	if f.snapshot != "" {
 		if snap, err = checks.LoadSnapshot(f.snapshot); err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
 		return err
 	}
 	if want := cfg.Account.ExpectedID; want != "" && want != snap.Account.ID {
-		return usageError("account %s is not the expected account %s (account.expected_id in %s)", snap.Account.ID, want, cfg.Source)
+		return usageErrorf("account %s is not the expected account %s (account.expected_id in %s)", snap.Account.ID, want, cfg.Source)
 	}
 	report, err := engine.Evaluate(ctx, snap, checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
 	if err != nil {
@@ -154,7 +154,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	}
 	if baseline != nil {
 		if baseline.AccountID != report.AccountID {
-			return usageError("--baseline %s is a report of account %s, not %s", f.baseline, baseline.AccountID, report.AccountID)
+			return usageErrorf("--baseline %s is a report of account %s, not %s", f.baseline, baseline.AccountID, report.AccountID)
 		}
 		report.ApplyBaseline(baseline)
 	}
@@ -177,7 +177,7 @@ func (a *app) writeReports(report *checks.Report, outs []output, opts reporters.
 		}
 		rep, err := reporters.New(o.format, ro)
 		if err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 		if o.file == "" {
 			if err := rep.Write(a.stdout, report); err != nil {
@@ -245,7 +245,7 @@ func loadBaseline(file string) (*checks.Report, error) {
 	}
 	base, err := checks.LoadReport(file)
 	if err != nil {
-		return nil, usageError("--baseline %s: %v", file, err)
+		return nil, usageErrorf("--baseline %s: %w", file, err)
 	}
 	return base, nil
 }
