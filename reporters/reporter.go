@@ -80,6 +80,38 @@ func New(format string, opts Options) (Reporter, error) {
 	return ctor(opts), nil
 }
 
+// OutputFile is one file to write a report to: where, which report (a part of the whole when the
+// format splits), and the options to render it with.
+type OutputFile struct {
+	Path    string
+	Report  *checks.Report
+	Options Options
+}
+
+// OutputFiles says which files to write for a report asked for in format at path: path itself,
+// except for a SARIF log with more results than GitHub shows (SARIFResultsPerFile), which is split
+// into NAME.part-N.sarif files with a category each. Upload or keep every file.
+func OutputFiles(format, path string, r *checks.Report, opts Options) []OutputFile {
+	if strings.EqualFold(strings.TrimSpace(format), FormatSARIF) {
+		return sarifFiles(path, r, opts)
+	}
+	return []OutputFile{{Path: path, Report: r, Options: opts}}
+}
+
+// SplitNotice tells the user that a report was split into files and what to do with them; "" when
+// files is a single file.
+func SplitNotice(files []OutputFile) string {
+	if len(files) < 2 {
+		return ""
+	}
+	failing := 0
+	for _, f := range files {
+		failing += f.Report.Summary.Fail
+	}
+	return fmt.Sprintf("%d failing results exceed the %d GitHub shows per run; SARIF split into %s..%d.sarif (upload each)",
+		failing, SARIFResultsPerFile, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
+}
+
 // errWriter remembers the first write error so renderers can print freely and check once.
 type errWriter struct {
 	w   io.Writer

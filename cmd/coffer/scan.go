@@ -171,70 +171,34 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 
 func (a *app) writeReports(report *checks.Report, outs []output, opts reporters.Options) error {
 	for _, o := range outs {
-		ro := opts
-		if o.file != "" {
-			ro.Color = false
-		}
-		rep, err := reporters.New(o.format, ro)
-		if err != nil {
-			return usageError(err)
-		}
 		if o.file == "" {
+			rep, err := reporters.New(o.format, opts)
+			if err != nil {
+				return usageError(err)
+			}
 			if err := rep.Write(a.stdout, report); err != nil {
 				return fmt.Errorf("write %s report: %w", o.format, err)
 			}
 			continue
 		}
-		if o.format == reporters.FormatSARIF {
-			if parts := reporters.SplitSARIF(report, sarifResultsPerFile); len(parts) > 1 {
-				if err := a.writeSARIFParts(o.file, parts, ro); err != nil {
-					return err
-				}
-				continue
+		ro := opts
+		ro.Color = false // colour is for a terminal
+		// One file, or several when the format splits (SARIF beyond what GitHub shows).
+		files := reporters.OutputFiles(o.format, o.file, report, ro)
+		for _, file := range files {
+			rep, err := reporters.New(o.format, file.Options)
+			if err != nil {
+				return usageError(err)
+			}
+			if err := atomicfile.Write(file.Path, func(w io.Writer) error { return rep.Write(w, file.Report) }); err != nil {
+				return fmt.Errorf("write %s report to %s: %w", o.format, file.Path, err)
 			}
 		}
-		if err := atomicfile.Write(o.file, func(w io.Writer) error { return rep.Write(w, report) }); err != nil {
-			return fmt.Errorf("write %s report to %s: %w", o.format, o.file, err)
+		if notice := reporters.SplitNotice(files); notice != "" {
+			fmt.Fprintf(a.stderr, "coffer: %s\n", notice)
 		}
 	}
 	return nil
-}
-
-// sarifResultsPerFile keeps every alert visible: GitHub accepts 25,000 results per run but shows
-// only the 5,000 most severe.
-const sarifResultsPerFile = 5000
-
-// writeSARIFParts writes NAME.part-N.sarif files, each with its own automation category so that
-// one upload does not replace another.
-func (a *app) writeSARIFParts(file string, parts []*checks.Report, opts reporters.Options) error {
-	base := strings.TrimSuffix(file, ".sarif")
-	for i, part := range parts {
-		po := opts
-		po.Category = strings.Trim(strings.Join([]string{opts.Category, fmt.Sprintf("part-%d", i+1)}, "/"), "/")
-		name := fmt.Sprintf("%s.part-%d.sarif", base, i+1)
-		rep, err := reporters.New(reporters.FormatSARIF, po)
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(name, func(w io.Writer) error { return rep.Write(w, part) }); err != nil {
-			return fmt.Errorf("write sarif report to %s: %w", name, err)
-		}
-	}
-	fmt.Fprintf(a.stderr, "coffer: %d failing results exceed the %d GitHub shows per run; SARIF split into %s.part-1..%d.sarif (upload each)\n",
-		countFail(parts), sarifResultsPerFile, base, len(parts))
-	return nil
-}
-
-func countFail(parts []*checks.Report) int {
-	n := 0
-	for _, p := range parts {
-		for _, f := range p.Findings {
-			if f.Status == checks.StatusFail {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // loadBaseline reads the --baseline report ("" = none). It is read before the scan so that a bad
