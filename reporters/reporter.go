@@ -1,7 +1,9 @@
-// Package reporters renders a *checks.Report in the output formats of DESIGN §5–§7: a terminal
-// table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test reports and
-// Markdown for pull-request comments. Reporters never modify the report they are given and write
-// the same bytes for the same report.
+// Package reporters renders a *checks.Report in the output formats of DESIGN §5–§7 and §15: a
+// terminal table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test
+// reports, Markdown for pull-request comments and a self-contained HTML page. The table, JSON and
+// Markdown reporters also render a *checks.Diff (`coffer diff`, DiffReporter), with the same
+// escaping. Reporters never modify what they are given and write the same bytes for the same
+// input. Which files a report is written to is theirs too (OutputFiles: SARIF splits).
 package reporters
 
 import (
@@ -41,7 +43,9 @@ const (
 	FormatHTML     = "html"
 )
 
-// registry maps a format name to its constructor. Adding a format is one line here.
+// registry maps a format name to its constructor. Adding a format is its file, its test, its
+// golden file and one line here; a format renders diffs too when its reporter implements
+// DiffReporter.
 var registry = map[string]func(Options) Reporter{
 	FormatTable:    func(o Options) Reporter { return &Table{Options: o} },
 	FormatJSON:     func(o Options) Reporter { return &JSON{} },
