@@ -50,6 +50,9 @@ type app struct {
 	// apiOptions are added to every AWS client's middleware stack. Tests use them to record the
 	// operations coffer calls; nil in production.
 	apiOptions []func(*middleware.Stack) error
+	// stdinIsTerminal says whether --fix can ask for confirmation on stdin; nil is isTerminal.
+	// Tests set it to play a terminal.
+	stdinIsTerminal func(io.Reader) bool
 }
 
 // exitError carries an exit code through cobra's error return.
@@ -72,7 +75,12 @@ func usageErrorf(format string, args ...any) error {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return (&app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}).run(ctx, args)
+	return newApp(stdin, stdout, stderr).run(ctx, args)
+}
+
+// newApp is the app of a command line with its standard streams and the real clock.
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
 }
 
 // run executes one command line and returns the exit code.
@@ -216,6 +224,19 @@ func (a *app) mfaPrompt() (string, error) {
 		return "", fmt.Errorf("read MFA code: %w", err)
 	}
 	return strings.TrimSpace(line), nil
+}
+
+// stdinTerminal says whether a confirmation can be asked for on stdin.
+func (a *app) stdinTerminal() bool {
+	if a.stdinIsTerminal != nil {
+		return a.stdinIsTerminal(a.stdin)
+	}
+	return isTerminal(a.stdin)
+}
+
+// evalOptions are the evaluation options of every scan: cfg, coffer as the tool, the app's clock.
+func (a *app) evalOptions(cfg *checks.Config) checks.EvalOptions {
+	return checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now}
 }
 
 func isTerminal(w any) bool {

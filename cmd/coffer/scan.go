@@ -148,7 +148,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if want := cfg.Account.ExpectedID; want != "" && want != snap.Account.ID {
 		return usageErrorf("account %s is not the expected account %s (account.expected_id in %s)", snap.Account.ID, want, cfg.Source)
 	}
-	report, err := engine.Evaluate(ctx, snap, checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
+	report, err := engine.Evaluate(ctx, snap, a.evalOptions(cfg))
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
