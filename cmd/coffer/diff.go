@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -51,58 +49,6 @@ Exit codes: 0 no new failure at or above --fail-on; 1 a new failure; 2 coffer co
 	return cmd
 }
 
-// diffInput is one side of a diff as read from its file.
-type diffInput struct {
-	file     string
-	kind     checks.InputKind
-	report   *checks.Report
-	snapshot *checks.Snapshot
-}
-
-func (in *diffInput) accountID() string {
-	if in.snapshot != nil {
-		return in.snapshot.Account.ID
-	}
-	return in.report.AccountID
-}
-
-func (in *diffInput) side() checks.DiffSide {
-	s := checks.DiffSide{File: in.file, Kind: in.kind}
-	if in.snapshot != nil {
-		s.Time = in.snapshot.CollectedAt
-	} else {
-		s.Time = in.report.FinishedAt
-	}
-	return s
-}
-
-func readDiffInput(file string) (*diffInput, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		var pathErr *os.PathError
-		if errors.As(err, &pathErr) {
-			err = pathErr.Err // the message names the file once, below
-		}
-		return nil, usageErrorf("read %s: %w", file, err)
-	}
-	kind, err := checks.DetectInput(data)
-	if err != nil {
-		return nil, usageErrorf("%s: %w", file, err)
-	}
-	in := &diffInput{file: file, kind: kind}
-	switch kind {
-	case checks.InputReport:
-		in.report, err = checks.ParseReport(file, data)
-	default:
-		in.snapshot, err = checks.ParseSnapshot(file, data)
-	}
-	if err != nil {
-		// Both parsers name the file (and the line when they know it).
-		return nil, usageError(err)
-	}
-	return in, nil
-}
-
 func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) error {
 	failOn, err := checks.ParseSeverity(f.failOn)
 	if err != nil {
@@ -112,36 +58,21 @@ func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) e
 	if err != nil {
 		return usageErrorf("--format: %w", err)
 	}
-	old, err := readDiffInput(oldFile)
-	if err != nil {
-		return err
-	}
-	cur, err := readDiffInput(newFile)
-	if err != nil {
-		return err
-	}
-	// Refuse before evaluating anything: comparing two accounts would call everything new.
-	if old.accountID() != cur.accountID() {
-		return usageError(&checks.AccountMismatchError{Old: old.accountID(), New: cur.accountID()})
-	}
-	if old.snapshot != nil || cur.snapshot != nil {
-		if err := a.evaluateDiffInputs(ctx, f, old, cur); err != nil {
-			return err
-		}
-	}
-	d, err := checks.DiffReports(old.report, cur.report)
+	old, cur, err := checks.LoadDiffInputs(oldFile, newFile)
 	if err != nil {
 		return usageError(err)
 	}
-	d.Old, d.New = old.side(), cur.side()
-	if old.snapshot != nil && cur.snapshot != nil {
-		changes, err := checks.DiffSnapshots(old.snapshot, cur.snapshot)
-		if err != nil {
-			return usageError(err)
+	// The configuration and the policies are loaded only when a snapshot needs evaluating.
+	var evaluate checks.SnapshotEvaluator
+	if old.Snapshot != nil || cur.Snapshot != nil {
+		if evaluate, err = a.snapshotEvaluator(ctx, f); err != nil {
+			return err
 		}
-		d.SetConfig(changes)
 	}
-
+	d, err := checks.DiffInputs(ctx, old, cur, evaluate, a.now)
+	if err != nil {
+		return usageError(err)
+	}
 	write := func(w io.Writer) error { return rep.WriteDiff(w, d) }
 	if f.output != "" {
 		if err := atomicfile.Write(f.output, write); err != nil {
@@ -154,37 +85,23 @@ func (a *app) diff(ctx context.Context, f *diffFlags, oldFile, newFile string) e
 	return nil
 }
 
-// evaluateDiffInputs turns the snapshot inputs into reports with scan's engine and configuration,
-// each evaluated as of its collection time so that the diff of two saved snapshots is the same
-// whenever it runs (waiver expiry and key ages are judged at that time).
-func (a *app) evaluateDiffInputs(ctx context.Context, f *diffFlags, inputs ...*diffInput) error {
+// snapshotEvaluator evaluates snapshots with scan's engine and configuration (--config,
+// --policy-dir).
+func (a *app) snapshotEvaluator(ctx context.Context, f *diffFlags) (checks.SnapshotEvaluator, error) {
 	cfg := checks.DefaultConfig()
 	if f.config != "" {
 		var err error
 		if cfg, err = checks.LoadConfig(f.config); err != nil {
-			return usageError(err)
+			return nil, usageError(err)
 		}
 	}
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: f.policyDirs})
 	if err != nil {
-		return usageErrorf("load policies:\n%w", err)
+		return nil, usageErrorf("load policies:\n%w", err)
 	}
-	for _, in := range inputs {
-		if in.snapshot == nil {
-			continue
-		}
-		at := in.snapshot.CollectedAt
-		if at.IsZero() {
-			at = a.now()
-		}
-		report, err := engine.Evaluate(ctx, in.snapshot, checks.EvalOptions{
-			Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()},
-			Now: func() time.Time { return at },
-		})
-		if err != nil {
-			return fmt.Errorf("evaluate %s: %w", in.file, err)
-		}
-		in.report = report
-	}
-	return nil
+	return func(ctx context.Context, snap *checks.Snapshot, now func() time.Time) (*checks.Report, error) {
+		opts := a.evalOptions(cfg)
+		opts.Now = now
+		return engine.Evaluate(ctx, snap, opts)
+	}, nil
 }
