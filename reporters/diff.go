@@ -28,28 +28,37 @@ var (
 var errNilDiff = errors.New("nil diff")
 
 // DiffFormats lists the format names that render a diff, sorted.
-func DiffFormats() []string {
+func DiffFormats() []string { return formatsWith[DiffReporter]() }
+
+// NewDiff returns the diff reporter for a format name (case-insensitive). A name that is not a
+// format, or a format that does not render diffs, is an error listing the ones that do.
+func NewDiff(format string, opts Options) (DiffReporter, error) {
+	return newAs[DiffReporter](format, opts, "a diff")
+}
+
+// formatsWith lists, sorted, the formats whose reporter also implements T.
+func formatsWith[T any]() []string {
 	var names []string
 	for _, name := range Formats() {
-		if _, ok := registry[name](Options{}).(DiffReporter); ok {
+		if _, ok := registry[name](Options{}).(T); ok {
 			names = append(names, name)
 		}
 	}
 	return names
 }
 
-// NewDiff returns the diff reporter for a format name (case-insensitive). A name that is not a
-// format, or a format that does not render diffs, is an error listing the ones that do.
-func NewDiff(format string, opts Options) (DiffReporter, error) {
+// newAs returns the reporter of format as a T, the interface of what it renders (what, in errors).
+func newAs[T any](format string, opts Options, what string) (T, error) {
+	var zero T
 	rep, err := New(format, opts)
 	if err != nil {
-		return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(DiffFormats(), ", "))
+		return zero, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(formatsWith[T](), ", "))
 	}
-	dr, ok := rep.(DiffReporter)
+	t, ok := rep.(T)
 	if !ok {
-		return nil, fmt.Errorf("format %q does not render a diff (diff formats: %s)", format, strings.Join(DiffFormats(), ", "))
+		return zero, fmt.Errorf("format %q does not render %s (formats that do: %s)", format, what, strings.Join(formatsWith[T](), ", "))
 	}
-	return dr, nil
+	return t, nil
 }
 
 // WriteDiff implements DiffReporter: the diff of DESIGN §5 as JSON (checks.Diff's fields),

@@ -19,7 +19,7 @@ func TestDiffFormats(t *testing.T) {
 		{"table", ""},
 		{" Markdown ", ""},
 		{"JSON", ""},
-		{"sarif", `format "sarif" does not render a diff (diff formats: json, markdown, table)`},
+		{"sarif", `format "sarif" does not render a diff (formats that do: json, markdown, table)`},
 		{"html", `format "html" does not render a diff`},
 		{"xml", `unknown format "xml" (known: json, markdown, table)`},
 	} {

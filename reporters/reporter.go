@@ -2,8 +2,10 @@
 // terminal table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test
 // reports, Markdown for pull-request comments and a self-contained HTML page. The table, JSON and
 // Markdown reporters also render a *checks.Diff (`coffer diff`, DiffReporter), with the same
-// escaping. Reporters never modify what they are given and write the same bytes for the same
-// input. Which files a report is written to is theirs too (OutputFiles: SARIF splits).
+// escaping, and the table and JSON the check catalog (`coffer checks`, CatalogReporter);
+// WriteExplanation is `coffer explain`. Reporters never modify what they are given and write the
+// same bytes for the same input. Which files a report is written to is theirs too (OutputFiles:
+// SARIF splits).
 package reporters
 
 import (
@@ -44,8 +46,8 @@ const (
 )
 
 // registry maps a format name to its constructor. Adding a format is its file, its test, its
-// golden file and one line here; a format renders diffs too when its reporter implements
-// DiffReporter.
+// golden file and one line here; a format renders diffs or the catalog too when its reporter
+// implements DiffReporter or CatalogReporter.
 var registry = map[string]func(Options) Reporter{
 	FormatTable:    func(o Options) Reporter { return &Table{Options: o} },
 	FormatJSON:     func(o Options) Reporter { return &JSON{} },
