@@ -133,7 +133,7 @@ func DefaultJournalPath(now time.Time) string {
 // findings, prints the plan, stops there on a dry run or an empty plan, asks opts.Confirm, applies
 // the plan with a journal, then re-collects the whole account and re-evaluates it — simpler and as
 // trustworthy as re-reading only what changed, for the cost of one more scan — and compares the
-// two reports with checks.DiffReports. It refuses an account other than account.expected_id.
+// two reports with checks.DiffReports. It refuses an account other than account.expected_id (Config.CheckAccount).
 //
 // An error before anything was changed leaves the account as it was and returns a nil result. An
 // error after changes were attempted (interrupted, the journal unwritable, the re-scan failed)
@@ -147,8 +147,8 @@ func Run(ctx context.Context, snap *checks.Snapshot, report *checks.Report, cfg 
 		out = io.Discard
 	}
 	acct := snap.Account.ID
-	if want := cfg.Account.ExpectedID; want != "" && want != acct {
-		return nil, fmt.Errorf("refusing to fix account %s: account.expected_id in %s is %s", acct, cfg.Source, want)
+	if err := cfg.CheckAccount(acct); err != nil {
+		return nil, fmt.Errorf("refusing to fix: %w", err)
 	}
 	plan, err := NewPlan(report, snap, cfg, opts.Include)
 	if err != nil {

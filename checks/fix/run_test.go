@@ -143,7 +143,7 @@ func TestRunControlFlow(t *testing.T) {
 		{name: "cannot ask", report: failing, setup: func(w *runWorld, _ *fix.RunOptions, _ context.CancelFunc) { w.confirmErr = boom },
 			errIs: boom, confirmed: 1},
 		{name: "wrong account", report: failing, cfg: &checks.Config{Account: checks.AccountConfig{ExpectedID: "111111111111"}, Source: "coffer.yaml"},
-			wantErr: "refusing to fix account 123456789012: account.expected_id in coffer.yaml is 111111111111"},
+			wantErr: "refusing to fix: account 123456789012 is not the expected account 111111111111 (account.expected_id in coffer.yaml)"},
 		{name: "unknown --fix-include", report: failing, setup: func(_ *runWorld, o *fix.RunOptions, _ context.CancelFunc) { o.Include = []string{"nope"} },
 			wantErr: "--fix-include nope: no such check"},
 		{name: "clients unavailable", report: failing, setup: func(w *runWorld, _ *fix.RunOptions, _ context.CancelFunc) { w.clientsErr = boom },

@@ -145,8 +145,8 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
 		return err
 	}
-	if want := cfg.Account.ExpectedID; want != "" && want != snap.Account.ID {
-		return usageErrorf("account %s is not the expected account %s (account.expected_id in %s)", snap.Account.ID, want, cfg.Source)
+	if err := cfg.CheckAccount(snap.Account.ID); err != nil {
+		return usageError(err)
 	}
 	report, err := engine.Evaluate(ctx, snap, a.evalOptions(cfg))
 	if err != nil {
