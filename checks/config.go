@@ -32,6 +32,14 @@ type AccountConfig struct {
 	ExpectedID string `yaml:"expected_id"`
 }
 
+// CheckAccount refuses an account other than account.expected_id, when one is set.
+func (c *Config) CheckAccount(id string) error {
+	if want := c.Account.ExpectedID; want != "" && want != id {
+		return fmt.Errorf("account %s is not the expected account %s (account.expected_id in %s)", id, want, c.Source)
+	}
+	return nil
+}
+
 // BucketsConfig assigns roles by name or glob (path.Match syntax) and pairs primaries with standbys.
 type BucketsConfig struct {
 	Primary []string `yaml:"primary"`

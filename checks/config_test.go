@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -162,5 +163,22 @@ func TestFixSettingsForRegion(t *testing.T) {
 				t.Errorf("ForRegion(%s) = %q (configured %v), want %q", tc.region, got.KMSKey, got.KMSKeyConfigured, tc.want)
 			}
 		})
+	}
+}
+
+func TestCheckAccount(t *testing.T) {
+	for _, tc := range []struct {
+		expected, id string
+		wantErr      string
+	}{
+		{"", "123456789012", ""},
+		{"123456789012", "123456789012", ""},
+		{"111111111111", "123456789012", "account 123456789012 is not the expected account 111111111111 (account.expected_id in coffer.yaml)"},
+	} {
+		cfg := &checks.Config{Account: checks.AccountConfig{ExpectedID: tc.expected}, Source: "coffer.yaml"}
+		err := cfg.CheckAccount(tc.id)
+		if got := fmt.Sprint(err); (tc.wantErr == "" && err != nil) || (tc.wantErr != "" && got != tc.wantErr) {
+			t.Errorf("expected %q, account %s: %v, want %q", tc.expected, tc.id, err, tc.wantErr)
+		}
 	}
 }

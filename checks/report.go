@@ -26,8 +26,11 @@ var severityNames = map[Severity]string{
 	SeverityLow: "LOW", SeverityMedium: "MEDIUM", SeverityHigh: "HIGH", SeverityCritical: "CRITICAL",
 }
 
-// Severities lists every severity, most severe first (the order reports group by).
-var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow}
+// Severities lists every severity, most severe first (the order reports group by). It returns a
+// new slice each time, so no caller can reorder it for the others.
+func Severities() []Severity {
+	return []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow}
+}
 
 // ParseSeverity accepts a severity name in any case.
 func ParseSeverity(s string) (Severity, error) {

@@ -304,7 +304,7 @@ func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
 		p.StatusCards = append(p.StatusCards, htmlCard{Key: string(st), Label: statusNoun(st), Class: statusClass(st), Count: c.byStatus[st]})
 		p.Statuses = append(p.Statuses, htmlFilter{Value: string(st), Label: string(st), Checked: st != checks.StatusPass || opts.ShowPass})
 	}
-	for _, sev := range checks.Severities {
+	for _, sev := range checks.Severities() {
 		p.SeverityCards = append(p.SeverityCards, htmlCard{Key: sev.String(), Label: strings.ToLower(sev.String()), Class: "sev-" + strings.ToLower(sev.String()), Count: c.bySev[sev][checks.StatusFail]})
 		p.SeverityFilters = append(p.SeverityFilters, htmlFilter{Value: sev.String(), Label: sev.String(), Checked: true})
 	}

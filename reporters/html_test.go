@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/atomicfile"
 	"github.com/coffer-audit/coffer/policies"
 )
 
@@ -257,7 +258,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	report := reviewReport(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
-	if err := WriteFileAtomic(page, func(w io.Writer) error { return (&HTML{}).Write(w, report) }); err != nil {
+	if err := atomicfile.Write(page, func(w io.Writer) error { return (&HTML{}).Write(w, report) }); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(page); err == nil {

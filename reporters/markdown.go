@@ -47,7 +47,7 @@ func (m *Markdown) Write(w io.Writer, r *checks.Report) error {
 	}
 
 	ew.printf("| Severity | Fail | Error | Waived | Pass |\n|---|--:|--:|--:|--:|\n")
-	for _, sev := range checks.Severities {
+	for _, sev := range checks.Severities() {
 		ew.printf("| %s |", sev)
 		for _, st := range mdStatuses {
 			ew.printf(" %d |", c.bySev[sev][st])
@@ -62,7 +62,7 @@ func (m *Markdown) Write(w io.Writer, r *checks.Report) error {
 
 	if c.byStatus[checks.StatusFail] > 0 {
 		ew.printf("### Failures\n\n")
-		for _, sev := range checks.Severities {
+		for _, sev := range checks.Severities() {
 			n := c.bySev[sev][checks.StatusFail]
 			if n == 0 {
 				continue

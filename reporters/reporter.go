@@ -1,7 +1,11 @@
-// Package reporters renders a *checks.Report in the output formats of DESIGN §5–§7: a terminal
-// table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test reports and
-// Markdown for pull-request comments. Reporters never modify the report they are given and write
-// the same bytes for the same report.
+// Package reporters renders a *checks.Report in the output formats of DESIGN §5–§7 and §15: a
+// terminal table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test
+// reports, Markdown for pull-request comments and a self-contained HTML page. The table, JSON and
+// Markdown reporters also render a *checks.Diff (`coffer diff`, DiffReporter), with the same
+// escaping, and the table and JSON the check catalog (`coffer checks`, CatalogReporter);
+// WriteExplanation is `coffer explain`. Reporters never modify what they are given and write the
+// same bytes for the same input. Which files a report is written to is theirs too (OutputFiles:
+// SARIF splits).
 package reporters
 
 import (
@@ -9,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -43,7 +45,9 @@ const (
 	FormatHTML     = "html"
 )
 
-// registry maps a format name to its constructor. Adding a format is one line here.
+// registry maps a format name to its constructor. Adding a format is its file, its test, its
+// golden file and one line here; a format renders diffs or the catalog too when its reporter
+// implements DiffReporter or CatalogReporter.
 var registry = map[string]func(Options) Reporter{
 	FormatTable:    func(o Options) Reporter { return &Table{Options: o} },
 	FormatJSON:     func(o Options) Reporter { return &JSON{} },
@@ -82,46 +86,36 @@ func New(format string, opts Options) (Reporter, error) {
 	return ctor(opts), nil
 }
 
-// WriteFileAtomic writes a file through write into a temporary file in the same directory and
-// renames it over path only when write and the close succeed, so path is either the old file or
-// the complete new one, never half-written.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+// OutputFile is one file to write a report to: where, which report (a part of the whole when the
+// format splits), and the options to render it with.
+type OutputFile struct {
+	Path    string
+	Report  *checks.Report
+	Options Options
+}
+
+// OutputFiles says which files to write for a report asked for in format at path: path itself,
+// except for a SARIF log with more results than GitHub shows (SARIFResultsPerFile), which is split
+// into NAME.part-N.sarif files with a category each. Upload or keep every file.
+func OutputFiles(format, path string, r *checks.Report, opts Options) []OutputFile {
+	if strings.EqualFold(strings.TrimSpace(format), FormatSARIF) {
+		return sarifFiles(path, r, opts)
 	}
-	// CI recipes write into a fresh output folder (--format sarif=out/coffer.sarif).
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	return []OutputFile{{Path: path, Report: r, Options: opts}}
+}
+
+// SplitNotice tells the user that a report was split into files and what to do with them; "" when
+// files is a single file.
+func SplitNotice(files []OutputFile) string {
+	if len(files) < 2 {
+		return ""
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	failing := 0
+	for _, f := range files {
+		failing += f.Report.Summary.Fail
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// CreateTemp makes the file 0600; a report is not a secret, so give it the usual mode.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fmt.Sprintf("%d failing results exceed the %d GitHub shows per run; SARIF split into %s..%d.sarif (upload each)",
+		failing, SARIFResultsPerFile, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
 }
 
 // errWriter remembers the first write error so renderers can print freely and check once.
@@ -224,7 +218,7 @@ func summaryLine(c counts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d failed", c.byStatus[checks.StatusFail])
 	var parts []string
-	for _, sev := range checks.Severities {
+	for _, sev := range checks.Severities() {
 		if n := c.bySev[sev][checks.StatusFail]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(sev.String())))
 		}

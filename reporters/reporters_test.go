@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"flag"
 	"io"
 	"math/rand/v2"
@@ -246,74 +245,6 @@ func TestMarkdownEscaping(t *testing.T) {
 	}
 	if got, want := mdCodeBlock("sh", "echo ```"), "````sh\necho ```\n````"; got != want {
 		t.Errorf("mdCodeBlock = %q, want %q", got, want)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "report.sarif")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	boom := errors.New("boom")
-	err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, _ = io.WriteString(w, "half")
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("error = %v, want boom", err)
-	}
-	assertFile(t, path, "old")
-	assertOnlyFile(t, dir, "report.sarif")
-
-	if err := WriteFileAtomic(path, func(w io.Writer) error {
-		return (&JSON{}).Write(w, goldenReport())
-	}); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := os.ReadFile(filepath.Join("testdata", "report.json.golden"))
-	assertFile(t, path, string(want))
-	assertOnlyFile(t, dir, "report.sarif")
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode = %v, %v; want 0644", fi.Mode().Perm(), err)
-	}
-
-	// A missing folder is created (CI recipes write into a fresh output folder)...
-	nested := filepath.Join(dir, "out", "x.json")
-	if err := WriteFileAtomic(nested, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err }); err != nil {
-		t.Errorf("write into a missing folder: %v", err)
-	}
-	assertFile(t, nested, "{}")
-	// ...but a parent that is a file is an error, and nothing is written.
-	if err := WriteFileAtomic(filepath.Join(dir, "report.sarif", "x.json"), func(io.Writer) error { return nil }); err == nil {
-		t.Error("write below a regular file: want error")
-	}
-}
-
-func assertFile(t *testing.T, path, want string) {
-	t.Helper()
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("%s = %.40q…, want %.40q…", path, got, want)
-	}
-}
-
-func assertOnlyFile(t *testing.T, dir, name string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if !slices.Equal(names, []string{name}) {
-		t.Errorf("directory holds %v, want only %s (temp file left behind?)", names, name)
 	}
 }
 

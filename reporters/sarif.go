@@ -33,11 +33,13 @@ const (
 )
 
 // ErrSARIFLimit is wrapped by the error SARIF.Write returns when a log exceeds GitHub's limits,
-// so the CLI can tell it apart and fall back to SplitSARIF.
+// so a caller can tell a log GitHub would refuse (split it: SplitSARIF, OutputFiles) from a failed
+// write.
 var ErrSARIFLimit = errors.New("beyond GitHub code scanning limits")
 
-// sarifGzipLimit is MaxSARIFGzipBytes; tests lower it rather than build a 10 MB log.
-var sarifGzipLimit = MaxSARIFGzipBytes
+// SARIFResultsPerFile is how many results OutputFiles puts in one SARIF file: GitHub accepts 25,000
+// results per run but shows only the 5,000 most severe, so a larger file would hide alerts.
+const SARIFResultsPerFile = 5000
 
 // InformationURI is the tool's home page in SARIF.
 const InformationURI = "https://github.com/coffer-audit/coffer"
@@ -72,6 +74,9 @@ var frameworkTagPrefix = map[string]string{
 // the log as a note, and in the JSON, JUnit and Markdown reports.
 type SARIF struct {
 	Options Options
+	// gzipLimit is the largest gzip-compressed log Write accepts; 0 means MaxSARIFGzipBytes.
+	// Tests lower it rather than build a 10 MB log.
+	gzipLimit int
 }
 
 // Write implements Reporter. It returns an error, and writes nothing, when the log exceeds
@@ -99,12 +104,13 @@ func (s *SARIF) Write(w io.Writer, r *checks.Report) error {
 			return err
 		}
 	}
+	limit := cmp.Or(s.gzipLimit, MaxSARIFGzipBytes)
 	// The size is measured on the way to nowhere, so nothing is written unless the log fits.
 	if size, err := gzipSizeOf(func(w io.Writer) error { return texts.write(w, skeleton.Bytes()) }); err != nil {
 		return fmt.Errorf("measure sarif: %w", err)
-	} else if size > sarifGzipLimit {
+	} else if size > limit {
 		return fmt.Errorf("sarif: %d bytes gzip-compressed exceed GitHub's upload limit of %d; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
-			size, sarifGzipLimit, ErrSARIFLimit)
+			size, limit, ErrSARIFLimit)
 	}
 	return texts.write(w, skeleton.Bytes())
 }
@@ -650,6 +656,25 @@ func SplitSARIF(r *checks.Report, maxResults int) []*checks.Report {
 		out[i] = &cp
 	}
 	return out
+}
+
+// sarifFiles splits a SARIF log asked for at path when its results do not fit in
+// SARIFResultsPerFile: into NAME.part-N.sarif, NAME being path without ".sarif", each with the
+// automation category opts.Category + "/part-N" (GitHub replaces an earlier upload of the same
+// category, so parts sharing one would replace each other). A log that fits is path itself.
+func sarifFiles(path string, r *checks.Report, opts Options) []OutputFile {
+	parts := SplitSARIF(r, SARIFResultsPerFile)
+	if len(parts) == 1 {
+		return []OutputFile{{Path: path, Report: r, Options: opts}}
+	}
+	base := strings.TrimSuffix(path, ".sarif")
+	files := make([]OutputFile, len(parts))
+	for i, part := range parts {
+		po := opts
+		po.Category = strings.Trim(opts.Category+"/"+fmt.Sprintf("part-%d", i+1), "/")
+		files[i] = OutputFile{Path: fmt.Sprintf("%s.part-%d.sarif", base, i+1), Report: part, Options: po}
+	}
+	return files
 }
 
 // frameworkNames lists the frameworks of fw: CIS, FSBP and the workshop first, then others sorted.

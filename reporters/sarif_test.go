@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -313,19 +314,79 @@ func TestSARIFSizeLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func(old int) { sarifGzipLimit = old }(sarifGzipLimit)
+	if err := (&SARIF{gzipLimit: size}).Write(io.Discard, goldenReport()); err != nil {
+		t.Fatalf("exactly at the limit: %v", err)
+	}
 
-	sarifGzipLimit = size // exactly at the limit: fine
-	render(t, FormatSARIF, Options{}, goldenReport())
-
-	sarifGzipLimit = size - 1
 	var buf bytes.Buffer
-	err = (&SARIF{}).Write(&buf, goldenReport())
+	err = (&SARIF{gzipLimit: size - 1}).Write(&buf, goldenReport())
 	if want := fmt.Sprintf("sarif: %d bytes gzip-compressed exceed GitHub's upload limit of %d", size, size-1); err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrSARIFLimit) {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
 	if buf.Len() != 0 {
 		t.Errorf("wrote %d bytes despite the error", buf.Len())
+	}
+}
+
+// TestOutputFilesSplitSARIFBeyondWhatGitHubShows: a SARIF log with more failing results than
+// GitHub shows is written as NAME.part-N.sarif files of at most SARIFResultsPerFile results, each
+// in its own automation category (else one upload would replace the other); every other format,
+// and a SARIF log that fits, is the one file asked for.
+func TestOutputFilesSplitSARIFBeyondWhatGitHubShows(t *testing.T) {
+	big := bigReport(SARIFResultsPerFile + 1)
+	small := goldenReport()
+	tests := []struct {
+		name, format, path string
+		report             *checks.Report
+		category           string
+		wantPaths          []string
+		wantCategories     []string
+	}{
+		{"split", FormatSARIF, "out/coffer.sarif", big, "", []string{"out/coffer.part-1.sarif", "out/coffer.part-2.sarif"}, []string{"part-1", "part-2"}},
+		{"split keeps the category", "SARIF", "coffer.sarif", big, "eu-west-1", []string{"coffer.part-1.sarif", "coffer.part-2.sarif"}, []string{"eu-west-1/part-1", "eu-west-1/part-2"}},
+		{"split without .sarif", FormatSARIF, "results", big, "", []string{"results.part-1.sarif", "results.part-2.sarif"}, []string{"part-1", "part-2"}},
+		{"fits", FormatSARIF, "coffer.sarif", small, "nightly", []string{"coffer.sarif"}, []string{"nightly"}},
+		{"other format never splits", FormatJSON, "coffer.json", big, "", []string{"coffer.json"}, []string{""}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := OutputFiles(tc.format, tc.path, tc.report, Options{Category: tc.category})
+			var paths, categories []string
+			for _, f := range files {
+				paths = append(paths, f.Path)
+				categories = append(categories, f.Options.Category)
+			}
+			if !slices.Equal(paths, tc.wantPaths) || !slices.Equal(categories, tc.wantCategories) {
+				t.Fatalf("files %v in categories %q, want %v in %q", paths, categories, tc.wantPaths, tc.wantCategories)
+			}
+			if notice := SplitNotice(files); (notice != "") != (len(files) > 1) {
+				t.Errorf("notice %q for %d files", notice, len(files))
+			}
+			if len(files) == 1 {
+				if files[0].Report != tc.report {
+					t.Error("a file that is not split must hold the report itself")
+				}
+				return
+			}
+			total := 0
+			ids := map[string]bool{}
+			for _, f := range files {
+				doc := decodeSARIF(t, render(t, FormatSARIF, f.Options, f.Report))
+				n := len(doc.Runs[0].Results)
+				if n > SARIFResultsPerFile {
+					t.Errorf("%s has %d results", f.Path, n)
+				}
+				total += n
+				ids[doc.Runs[0].AutomationDetails.ID] = true
+			}
+			if total != SARIFResultsPerFile+1 || len(ids) != len(files) {
+				t.Errorf("%d results in %d automation ids, want %d in %d", total, len(ids), SARIFResultsPerFile+1, len(files))
+			}
+			want := fmt.Sprintf("%d failing results exceed the %d GitHub shows per run; SARIF split into %s..2.sarif", SARIFResultsPerFile+1, SARIFResultsPerFile, strings.TrimSuffix(tc.wantPaths[0], ".sarif"))
+			if notice := SplitNotice(files); !strings.HasPrefix(notice, want) {
+				t.Errorf("notice %q, want it to start with %q", notice, want)
+			}
+		})
 	}
 }
 

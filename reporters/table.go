@@ -70,7 +70,7 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 	}
 
 	fixNo := 0
-	for _, sev := range checks.Severities {
+	for _, sev := range checks.Severities() {
 		var rows []checks.Finding
 		for _, f := range all {
 			if f.Severity == sev && (f.Status != checks.StatusPass || t.Options.ShowPass) {

@@ -37,8 +37,9 @@ type iamAPI interface {
 var _ iamAPI = (*iam.Client)(nil)
 
 // Credential report polling: IAM builds the report in seconds; give up after about 10 s and record
-// the failure rather than hold the scan.
-var (
+// the failure rather than hold the scan. Constants: no test needs other values, and a package
+// variable a test could change would race with the other tests of the package.
+const (
 	reportPollInterval = 500 * time.Millisecond
 	reportPollAttempts = 20
 )

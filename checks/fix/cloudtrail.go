@@ -445,13 +445,13 @@ func planDataEvents(pc *planContext, f *checks.Finding) (*Change, string) {
 			if flag == "--advanced-event-selectors" {
 				var list []cttypes.AdvancedEventSelector
 				if err := json.Unmarshal([]byte(value), &list); err != nil || len(list) == 0 {
-					return ex, fmt.Errorf("convert advanced event selectors of trail %s: %v", name, err)
+					return ex, fmt.Errorf("convert advanced event selectors of trail %s: %w", name, err)
 				}
 				in.AdvancedEventSelectors = append(slices.Clone(sel.AdvancedEventSelectors), list[len(list)-1])
 			} else {
 				var list []cttypes.EventSelector
 				if err := json.Unmarshal([]byte(value), &list); err != nil || len(list) == 0 {
-					return ex, fmt.Errorf("convert event selectors of trail %s: %v", name, err)
+					return ex, fmt.Errorf("convert event selectors of trail %s: %w", name, err)
 				}
 				in.EventSelectors = append(slices.Clone(sel.EventSelectors), list[len(list)-1])
 			}

@@ -1,7 +1,8 @@
 // Package fix plans and applies remediations for FAIL findings (DESIGN §8): a Plan lists every
 // change with its before and after configuration and the equivalent AWS CLI command; Apply makes
 // the changes through the SDK, re-reading each configuration live and merging into it, and keeps
-// a journal a user can undo by hand from.
+// a journal a user can undo by hand from. Run is the whole `scan --fix` flow — plan, confirm,
+// apply, re-scan, verify — with the confirmation, the clients and the re-scan injected.
 //
 // Safety rules every fixer follows: auto fixes only add hardening; opt-in fixes run only when
 // named; manual ones never run. Nothing is ever deleted (objects, versions, keys, trails,

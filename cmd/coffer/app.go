@@ -51,6 +51,9 @@ type app struct {
 	// apiOptions are added to every AWS client's middleware stack. Tests use them to record the
 	// operations coffer calls; nil in production.
 	apiOptions []func(*middleware.Stack) error
+	// stdinIsTerminal says whether --fix can ask for confirmation on stdin; nil is isTerminal.
+	// Tests set it to play a terminal.
+	stdinIsTerminal func(io.Reader) bool
 }
 
 // exitError carries an exit code through cobra's error return.
@@ -62,12 +65,23 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func usageError(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+// usageError gives err exit code 2 (coffer could not run), keeping its chain for errors.Is/As.
+func usageError(err error) error {
+	return &exitError{code: exitUsage, err: err}
+}
+
+// usageErrorf is usageError(fmt.Errorf(format, args...)): pass errors with %w.
+func usageErrorf(format string, args ...any) error {
+	return usageError(fmt.Errorf(format, args...))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return (&app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}).run(ctx, args)
+	return newApp(stdin, stdout, stderr).run(ctx, args)
+}
+
+// newApp is the app of a command line with its standard streams and the real clock.
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
 }
 
 // run executes one command line and returns the exit code.
@@ -109,7 +123,7 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Version:       toolVersion(),
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log every AWS API call (service, operation, region, status, duration) to stderr; access key ids are redacted")
 	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.diffCmd(), a.versionCmd())
 	return root
@@ -160,7 +174,7 @@ func (a *app) collectOptions(f *awsFlags) (collect.Options, error) {
 		opts.Debug = awsclient.NewDebugLog(a.stderr)
 	}
 	if f.concurrency < 1 {
-		return opts, usageError("--concurrency must be at least 1")
+		return opts, usageErrorf("--concurrency must be at least 1")
 	}
 	if f.regions != "" {
 		for _, r := range strings.Split(f.regions, ",") {
@@ -213,6 +227,19 @@ func (a *app) mfaPrompt() (string, error) {
 		return "", fmt.Errorf("read MFA code: %w", err)
 	}
 	return strings.TrimSpace(line), nil
+}
+
+// stdinTerminal says whether a confirmation can be asked for on stdin.
+func (a *app) stdinTerminal() bool {
+	if a.stdinIsTerminal != nil {
+		return a.stdinIsTerminal(a.stdin)
+	}
+	return isTerminal(a.stdin)
+}
+
+// evalOptions are the evaluation options of every scan: cfg, coffer as the tool, the app's clock.
+func (a *app) evalOptions(cfg *checks.Config) checks.EvalOptions {
+	return checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now}
 }
 
 func isTerminal(w any) bool {

@@ -1,22 +1,18 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"sort"
 	"strings"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/policies"
-	"github.com/olekukonko/tablewriter"
+	"github.com/coffer-audit/coffer/reporters"
 	"github.com/spf13/cobra"
 )
 
 func (a *app) loadRules(cmd *cobra.Command, dirs []string) ([]checks.Rule, error) {
 	engine, err := checks.NewEngine(cmd.Context(), checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: dirs})
 	if err != nil {
-		return nil, usageError("load policies:\n%v", err)
+		return nil, usageErrorf("load policies:\n%w", err)
 	}
 	return engine.Rules(), nil
 }
@@ -29,43 +25,20 @@ func (a *app) checksCmd() *cobra.Command {
 		Short: "List the check catalog",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := reporters.NewCatalog(format, reporters.Options{})
+			if err != nil {
+				return usageErrorf("--format: %w", err)
+			}
 			rules, err := a.loadRules(cmd, dirs)
 			if err != nil {
 				return err
 			}
-			switch format {
-			case "json":
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rules)
-			case "table":
-				return writeCatalogTable(a.stdout, rules)
-			}
-			return usageError("--format: unknown format %q (known: table, json)", format)
+			return rep.WriteCatalog(a.stdout, rules)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&format, "format", reporters.FormatTable, strings.Join(reporters.CatalogFormats(), " or "))
 	cmd.Flags().StringArrayVar(&dirs, "policy-dir", nil, "also load the Rego checks in this folder (repeatable)")
 	return cmd
-}
-
-func writeCatalogTable(w io.Writer, rules []checks.Rule) error {
-	t := tablewriter.NewTable(w)
-	t.Header("ID", "Severity", "Applies to", "CIS", "FSBP", "Workshop", "Fix")
-	for _, r := range rules {
-		if err := t.Append(r.ID, r.Severity.String(), r.AppliesTo, frameworkIDs(r, checks.FrameworkCIS), frameworkIDs(r, checks.FrameworkFSBP), frameworkIDs(r, checks.FrameworkWorkshop), string(r.Remediation.Fix)); err != nil {
-			return err
-		}
-	}
-	return t.Render()
-}
-
-func frameworkIDs(r checks.Rule, name string) string {
-	ids := r.Frameworks[name]
-	if len(ids) == 0 {
-		return "–"
-	}
-	return strings.Join(ids, ", ")
 }
 
 func (a *app) explainCmd() *cobra.Command {
@@ -81,37 +54,12 @@ func (a *app) explainCmd() *cobra.Command {
 			}
 			for _, r := range rules {
 				if r.ID == args[0] {
-					writeExplanation(a.stdout, r)
-					return nil
+					return reporters.WriteExplanation(a.stdout, r)
 				}
 			}
-			ids := make([]string, len(rules))
-			for i, r := range rules {
-				ids[i] = r.ID
-			}
-			sort.Strings(ids)
-			return usageError("no check %q; run `coffer checks` for the catalog", args[0])
+			return usageErrorf("no check %q; run `coffer checks` for the catalog", args[0])
 		},
 	}
 	cmd.Flags().StringArrayVar(&dirs, "policy-dir", nil, "also load the Rego checks in this folder (repeatable)")
 	return cmd
-}
-
-func writeExplanation(w io.Writer, r checks.Rule) {
-	fmt.Fprintf(w, "%s — %s\n\n", r.ID, r.Title)
-	fmt.Fprintf(w, "Severity:   %s\nService:    %s\nApplies to: %s\nFix:        %s\n", r.Severity, r.Service, r.AppliesTo, r.Remediation.Fix)
-	for _, fw := range []string{checks.FrameworkCIS, checks.FrameworkFSBP, checks.FrameworkWorkshop} {
-		fmt.Fprintf(w, "%-11s %s\n", fw+":", frameworkIDs(r, fw))
-	}
-	if r.Description != "" {
-		fmt.Fprintf(w, "\nWhy:\n  %s\n", strings.ReplaceAll(r.Description, "\n", "\n  "))
-	}
-	fmt.Fprintf(w, "\nRemediation:\n  %s\n", r.Remediation.Summary)
-	if len(r.Remediation.Commands) > 0 {
-		fmt.Fprintln(w, "\nCommands (filled in with real names in scan findings):")
-		for _, c := range r.Remediation.Commands {
-			fmt.Fprintf(w, "  %s\n", c)
-		}
-	}
-	fmt.Fprintf(w, "\nSource: %s\n", r.Source)
 }

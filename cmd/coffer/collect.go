@@ -4,7 +4,7 @@ import (
 	"io"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/reporters"
+	"github.com/coffer-audit/coffer/checks/atomicfile"
 	"github.com/spf13/cobra"
 )
 
@@ -23,7 +23,7 @@ func (a *app) collectCmd() *cobra.Command {
 			if out == "" || out == "-" {
 				return checks.WriteSnapshot(a.stdout, snap)
 			}
-			return reporters.WriteFileAtomic(out, func(w io.Writer) error { return checks.WriteSnapshot(w, snap) })
+			return atomicfile.Write(out, func(w io.Writer) error { return checks.WriteSnapshot(w, snap) })
 		},
 	}
 	f.register(cmd)

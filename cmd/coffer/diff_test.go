@@ -227,7 +227,8 @@ func TestDiffRefusesAndBadInput(t *testing.T) {
 		{"neither", []string{"old.json", "neither.json"}, "neither.json: neither a coffer JSON report"},
 		{"bad snapshot", []string{"badsnap.json", "new.json"}, "badsnap.json:1:"},
 		{"one argument", []string{"old.json"}, "accepts 2 arg(s)"},
-		{"bad format", []string{"old.json", "new.json", "--format", "sarif"}, `unknown format "sarif"`},
+		{"format without a diff", []string{"old.json", "new.json", "--format", "sarif"}, `format "sarif" does not render a diff (formats that do: json, markdown, table)`},
+		{"unknown format", []string{"old.json", "new.json", "--format", "xml"}, `unknown format "xml" (known: json, markdown, table)`},
 		{"bad fail-on", []string{"old.json", "new.json", "--fail-on", "urgent"}, "--fail-on"},
 	}
 	for _, tc := range tests {

@@ -148,11 +148,19 @@ type fixResult struct {
 	stdout, stderr string
 }
 
-// runFix runs the CLI with stdin and returns the result.
+// runFix runs the CLI with stdin (not a terminal) and returns the result.
 func runFix(t *testing.T, stdin string, args ...string) fixResult {
 	t.Helper()
+	return runFixOn(t, false, stdin, args...)
+}
+
+// runFixOn runs the CLI with stdin playing a terminal or not.
+func runFixOn(t *testing.T, terminal bool, stdin string, args ...string) fixResult {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr)
+	a := newApp(strings.NewReader(stdin), &stdout, &stderr)
+	a.stdinIsTerminal = func(io.Reader) bool { return terminal }
+	code := a.run(context.Background(), args)
 	return fixResult{code, stdout.String(), stderr.String()}
 }
 
@@ -247,7 +255,6 @@ func TestFixRefusals(t *testing.T) {
 func TestFixDryRunAndDeclinedPromptChangeNothing(t *testing.T) {
 	w := newFixWorld(t)
 	w.suspendedBucket(t, "vault")
-	defer func(orig func(io.Reader) bool) { stdinIsTerminal = orig }(stdinIsTerminal)
 	tests := []struct {
 		name     string
 		terminal bool
@@ -261,11 +268,10 @@ func TestFixDryRunAndDeclinedPromptChangeNothing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdinIsTerminal = func(io.Reader) bool { return tc.terminal }
 			w.proxy.reset()
 			out := filepath.Join(t.TempDir(), "report.json")
 			args := append([]string{"scan", "--fix", "--format", "json", "--output", out}, w.flags()...)
-			r := runFix(t, tc.stdin, append(args, tc.args...)...)
+			r := runFixOn(t, tc.terminal, tc.stdin, append(args, tc.args...)...)
 			if r.code != exitFindings {
 				t.Errorf("exit %d, want the scan's 1 (stderr %s)", r.code, r.stderr)
 			}
@@ -295,11 +301,9 @@ func TestFixAppliesOnYesAndVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := versionsOf(t, w, "vault")
-	defer func(orig func(io.Reader) bool) { stdinIsTerminal = orig }(stdinIsTerminal)
-	stdinIsTerminal = func(io.Reader) bool { return true }
 	t.Chdir(t.TempDir())
 
-	r := runFix(t, "y\n", append([]string{"scan", "--fix", "--fix-include", "s3-bucket-object-lock", "--format", "json"}, w.flags()...)...)
+	r := runFixOn(t, true, "y\n", append([]string{"scan", "--fix", "--fix-include", "s3-bucket-object-lock", "--format", "json"}, w.flags()...)...)
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want 1 (a change failed); stderr:\n%s", r.code, r.stderr)
 	}

@@ -2,20 +2,23 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/reporters"
 )
 
-func TestSARIFSplitsBeyondWhatGitHubShows(t *testing.T) {
+// TestSARIFSplitFilesAreWritten: scan writes every file reporters.OutputFiles names for a SARIF
+// log beyond what GitHub shows, not the unsplit one, and says so on stderr. (The naming and the
+// categories are reporters' and tested there.)
+func TestSARIFSplitFilesAreWritten(t *testing.T) {
 	report := &checks.Report{SchemaVersion: "1", Tool: checks.Tool{Name: "coffer", Version: "test"}, AccountID: "123456789012",
 		Rules: []checks.Rule{{ID: "s3-bucket-versioning", Title: "t", Description: "d", Severity: checks.SeverityHigh, Service: "s3", Remediation: checks.RuleRemediation{Summary: "s", Fix: checks.FixAuto}}}}
-	for i := range sarifResultsPerFile + 1 {
+	for i := range reporters.SARIFResultsPerFile + 1 {
 		name := fmt.Sprintf("b-%05d", i)
 		report.Findings = append(report.Findings, checks.Finding{CheckID: "s3-bucket-versioning", Title: "t", Severity: checks.SeverityHigh, Status: checks.StatusFail,
 			Resource: checks.Resource{ARN: "arn:aws:s3:::" + name, Type: "AWS::S3::Bucket", Name: name, Region: "us-east-1"}, Message: "m",
@@ -27,32 +30,15 @@ func TestSARIFSplitsBeyondWhatGitHubShows(t *testing.T) {
 	if err := a.writeReports(report, []output{{format: "sarif", file: filepath.Join(dir, "coffer.sarif")}}, reporters.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	total := 0
-	categories := map[string]bool{}
 	for _, part := range []string{"coffer.part-1.sarif", "coffer.part-2.sarif"} {
-		data, err := os.ReadFile(filepath.Join(dir, part))
-		if err != nil {
-			t.Fatalf("%s: %v (stderr %s)", part, err, stderr.String())
+		if fi, err := os.Stat(filepath.Join(dir, part)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v (stderr %s)", part, err, stderr.String())
 		}
-		var log struct {
-			Runs []struct {
-				Results           []json.RawMessage   `json:"results"`
-				AutomationDetails struct{ ID string } `json:"automationDetails"`
-			} `json:"runs"`
-		}
-		if err := json.Unmarshal(data, &log); err != nil {
-			t.Fatal(err)
-		}
-		total += len(log.Runs[0].Results)
-		if len(log.Runs[0].Results) > sarifResultsPerFile {
-			t.Errorf("%s has %d results", part, len(log.Runs[0].Results))
-		}
-		categories[log.Runs[0].AutomationDetails.ID] = true
-	}
-	if total != sarifResultsPerFile+1 || len(categories) != 2 {
-		t.Errorf("results %d in %d categories, want %d in 2", total, len(categories), sarifResultsPerFile+1)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "coffer.sarif")); !os.IsNotExist(err) {
 		t.Error("the unsplit file should not be written")
+	}
+	if !strings.Contains(stderr.String(), "SARIF split into") {
+		t.Errorf("stderr does not say the log was split: %q", stderr.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/coffer-audit/coffer/checks"
+	"github.com/coffer-audit/coffer/checks/atomicfile"
 	"github.com/coffer-audit/coffer/policies"
 	"github.com/coffer-audit/coffer/reporters"
 	"github.com/spf13/cobra"
@@ -91,7 +92,7 @@ func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
 	for _, spec := range specs {
 		name, file, _ := strings.Cut(spec, "=")
 		if _, err := reporters.New(name, reporters.Options{}); err != nil {
-			return nil, usageError("--format: %v", err)
+			return nil, usageErrorf("--format: %w", err)
 		}
 		if file == "" && f.output != "" && !outputUsed {
 			file, outputUsed = f.output, true
@@ -102,7 +103,7 @@ func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
 		outs = append(outs, output{format: strings.ToLower(name), file: file})
 	}
 	if toStdout > 1 {
-		return nil, usageError("--format: only one format can go to stdout; give the others a file (--format sarif=coffer.sarif)")
+		return nil, usageErrorf("--format: only one format can go to stdout; give the others a file (--format sarif=coffer.sarif)")
 	}
 	return outs, nil
 }
@@ -110,13 +111,13 @@ func (a *app) parseOutputs(f *scanFlags) ([]output, error) {
 func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	failOn, err := checks.ParseSeverity(f.failOn)
 	if err != nil {
-		return usageError("--fail-on: %v", err)
+		return usageErrorf("--fail-on: %w", err)
 	}
 	if !f.fix.enabled && (f.fix.dryRun || f.fix.yes || len(f.fix.include) > 0 || f.fix.journal != "") {
-		return usageError("--dry-run, --yes, --fix-include and --journal only make sense with --fix")
+		return usageErrorf("--dry-run, --yes, --fix-include and --journal only make sense with --fix")
 	}
 	if f.fix.enabled && f.snapshot != "" {
-		return usageError("--fix works on a live account, not on --snapshot")
+		return usageErrorf("--fix works on a live account, not on --snapshot")
 	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
@@ -125,7 +126,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	cfg := checks.DefaultConfig()
 	if f.config != "" {
 		if cfg, err = checks.LoadConfig(f.config); err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 	}
 	baseline, err := loadBaseline(f.baseline)
@@ -134,26 +135,26 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	}
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: f.policyDirs})
 	if err != nil {
-		return usageError("load policies:\n%v", err)
+		return usageErrorf("load policies:\n%w", err)
 	}
 	var snap *checks.Snapshot
 	if f.snapshot != "" {
 		if snap, err = checks.LoadSnapshot(f.snapshot); err != nil {
-			return usageError("%v", err)
+			return usageError(err)
 		}
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
 		return err
 	}
-	if want := cfg.Account.ExpectedID; want != "" && want != snap.Account.ID {
-		return usageError("account %s is not the expected account %s (account.expected_id in %s)", snap.Account.ID, want, cfg.Source)
+	if err := cfg.CheckAccount(snap.Account.ID); err != nil {
+		return usageError(err)
 	}
-	report, err := engine.Evaluate(ctx, snap, checks.EvalOptions{Config: cfg, Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: a.now})
+	report, err := engine.Evaluate(ctx, snap, a.evalOptions(cfg))
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
 	if baseline != nil {
 		if baseline.AccountID != report.AccountID {
-			return usageError("--baseline %s is a report of account %s, not %s", f.baseline, baseline.AccountID, report.AccountID)
+			return usageErrorf("--baseline %s is a report of account %s, not %s", f.baseline, baseline.AccountID, report.AccountID)
 		}
 		report.ApplyBaseline(baseline)
 	}
@@ -170,70 +171,34 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 
 func (a *app) writeReports(report *checks.Report, outs []output, opts reporters.Options) error {
 	for _, o := range outs {
-		ro := opts
-		if o.file != "" {
-			ro.Color = false
-		}
-		rep, err := reporters.New(o.format, ro)
-		if err != nil {
-			return usageError("%v", err)
-		}
 		if o.file == "" {
+			rep, err := reporters.New(o.format, opts)
+			if err != nil {
+				return usageError(err)
+			}
 			if err := rep.Write(a.stdout, report); err != nil {
 				return fmt.Errorf("write %s report: %w", o.format, err)
 			}
 			continue
 		}
-		if o.format == reporters.FormatSARIF {
-			if parts := reporters.SplitSARIF(report, sarifResultsPerFile); len(parts) > 1 {
-				if err := a.writeSARIFParts(o.file, parts, ro); err != nil {
-					return err
-				}
-				continue
+		ro := opts
+		ro.Color = false // colour is for a terminal
+		// One file, or several when the format splits (SARIF beyond what GitHub shows).
+		files := reporters.OutputFiles(o.format, o.file, report, ro)
+		for _, file := range files {
+			rep, err := reporters.New(o.format, file.Options)
+			if err != nil {
+				return usageError(err)
+			}
+			if err := atomicfile.Write(file.Path, func(w io.Writer) error { return rep.Write(w, file.Report) }); err != nil {
+				return fmt.Errorf("write %s report to %s: %w", o.format, file.Path, err)
 			}
 		}
-		if err := reporters.WriteFileAtomic(o.file, func(w io.Writer) error { return rep.Write(w, report) }); err != nil {
-			return fmt.Errorf("write %s report to %s: %w", o.format, o.file, err)
+		if notice := reporters.SplitNotice(files); notice != "" {
+			fmt.Fprintf(a.stderr, "coffer: %s\n", notice)
 		}
 	}
 	return nil
-}
-
-// sarifResultsPerFile keeps every alert visible: GitHub accepts 25,000 results per run but shows
-// only the 5,000 most severe.
-const sarifResultsPerFile = 5000
-
-// writeSARIFParts writes NAME.part-N.sarif files, each with its own automation category so that
-// one upload does not replace another.
-func (a *app) writeSARIFParts(file string, parts []*checks.Report, opts reporters.Options) error {
-	base := strings.TrimSuffix(file, ".sarif")
-	for i, part := range parts {
-		po := opts
-		po.Category = strings.Trim(strings.Join([]string{opts.Category, fmt.Sprintf("part-%d", i+1)}, "/"), "/")
-		name := fmt.Sprintf("%s.part-%d.sarif", base, i+1)
-		rep, err := reporters.New(reporters.FormatSARIF, po)
-		if err != nil {
-			return err
-		}
-		if err := reporters.WriteFileAtomic(name, func(w io.Writer) error { return rep.Write(w, part) }); err != nil {
-			return fmt.Errorf("write sarif report to %s: %w", name, err)
-		}
-	}
-	fmt.Fprintf(a.stderr, "coffer: %d failing results exceed the %d GitHub shows per run; SARIF split into %s.part-1..%d.sarif (upload each)\n",
-		countFail(parts), sarifResultsPerFile, base, len(parts))
-	return nil
-}
-
-func countFail(parts []*checks.Report) int {
-	n := 0
-	for _, p := range parts {
-		for _, f := range p.Findings {
-			if f.Status == checks.StatusFail {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // loadBaseline reads the --baseline report ("" = none). It is read before the scan so that a bad
@@ -244,7 +209,7 @@ func loadBaseline(file string) (*checks.Report, error) {
 	}
 	base, err := checks.LoadReport(file)
 	if err != nil {
-		return nil, usageError("--baseline %s: %v", file, err)
+		return nil, usageErrorf("--baseline %s: %w", file, err)
 	}
 	return base, nil
 }
