@@ -139,8 +139,16 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	}
 	var snap *checks.Snapshot
 	if f.snapshot != "" {
-		if snap, err = checks.LoadSnapshot(f.snapshot); err != nil {
+		src, err := checks.OpenSnapshot(f.snapshot)
+		if err != nil {
 			return usageError(err)
+		}
+		if snap = src.Single(); snap == nil {
+			if f.fix.enabled {
+				return usageErrorf("--fix works on live accounts, not on --snapshot")
+			}
+			return a.scanOrg(ctx, orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
+				outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}, failOn: failOn})
 		}
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
 		return err
@@ -196,6 +204,48 @@ func (a *app) writeReports(report *checks.Report, outs []output, opts reporters.
 		}
 		if notice := reporters.SplitNotice(files); notice != "" {
 			fmt.Fprintf(a.stderr, "coffer: %s\n", notice)
+		}
+	}
+	return nil
+}
+
+// orgScan is a scan of several accounts: what scanOrg needs from the flags.
+type orgScan struct {
+	src          checks.AccountSource
+	engine       *checks.Engine
+	config       *checks.Config
+	baseline     *checks.Report
+	baselineFile string
+	outputs      []output
+	options      reporters.Options
+	failOn       checks.Severity
+}
+
+// scanOrg evaluates every account of an organisation and writes one organisation report. The exit
+// code is the report's, and at least 3 when an account could not be read: an account that was not
+// seen never passes.
+func (a *app) scanOrg(ctx context.Context, s orgScan) error {
+	var reports []*checks.Report
+	accounts, err := s.engine.EvaluateOrg(ctx, s.src, checks.OrgEvalOptions{EvalOptions: a.evalOptions(s.config)}, func(r *checks.Report) error {
+		reports = append(reports, r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	report := checks.MergeReports(reports, accounts)
+	if s.baseline != nil {
+		report.ApplyBaseline(s.baseline)
+	}
+	if err := a.writeReports(report, s.outputs, s.options); err != nil {
+		return err
+	}
+	a.code = report.ExitCode(s.failOn)
+	if a.code == 0 {
+		for _, acct := range accounts {
+			if acct.Status == checks.AccountError {
+				a.code = exitIncomplete
+			}
 		}
 	}
 	return nil
