@@ -311,38 +311,69 @@ func readPrefix(path string, n int64) ([]byte, error) {
 // WriteOrgSnapshot writes an organisation snapshot account by account: next is called until it
 // returns false, and each account is encoded and released before the next is asked for.
 func WriteOrgSnapshot(w io.Writer, header OrgSnapshot, next func() (*OrgAccount, bool, error)) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	header.SchemaVersion = OrgSnapshotSchemaVersion
-	head := struct {
-		SchemaVersion   string    `json:"schema_version"`
-		Collector       Collector `json:"collector"`
-		CollectedAt     time.Time `json:"collected_at"`
-		CallerAccountID string    `json:"caller_account_id,omitempty"`
-	}{header.SchemaVersion, header.Collector, header.CollectedAt, header.CallerAccountID}
-	raw, err := json.MarshalIndent(head, "", "  ")
+	ow, err := NewOrgSnapshotWriter(w, header)
 	if err != nil {
-		return fmt.Errorf("encode snapshot header: %w", err)
+		return err
 	}
-	bw.Write(raw[:len(raw)-2]) // drop "\n}": the accounts follow
-	bw.WriteString(",\n  \"accounts\": [")
-	for i := 0; ; i++ {
+	for {
 		a, ok, err := next()
 		if err != nil {
 			return err
 		}
 		if !ok {
-			break
+			return ow.Close()
 		}
-		if i > 0 {
-			bw.WriteString(",")
+		if err := ow.Add(a); err != nil {
+			return err
 		}
-		bw.WriteString("\n    ")
-		raw, err := json.MarshalIndent(a, "    ", "  ")
-		if err != nil {
-			return fmt.Errorf("encode account %s: %w", a.ID, err)
-		}
-		bw.Write(raw)
 	}
-	bw.WriteString("\n  ]\n}\n")
-	return bw.Flush()
+}
+
+// OrgSnapshotWriter writes an organisation snapshot as its accounts arrive (a collection emits
+// them one by one), holding none of them.
+type OrgSnapshotWriter struct {
+	bw *bufio.Writer
+	n  int
+}
+
+// NewOrgSnapshotWriter writes the header; Add each account, then Close.
+func NewOrgSnapshotWriter(w io.Writer, header OrgSnapshot) (*OrgSnapshotWriter, error) {
+	head := struct {
+		SchemaVersion   string    `json:"schema_version"`
+		Collector       Collector `json:"collector"`
+		CollectedAt     time.Time `json:"collected_at"`
+		CallerAccountID string    `json:"caller_account_id,omitempty"`
+	}{OrgSnapshotSchemaVersion, header.Collector, header.CollectedAt, header.CallerAccountID}
+	raw, err := json.MarshalIndent(head, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode snapshot header: %w", err)
+	}
+	ow := &OrgSnapshotWriter{bw: bufio.NewWriterSize(w, 1<<20)}
+	ow.bw.Write(raw[:len(raw)-2]) // drop "\n}": the accounts follow
+	ow.bw.WriteString(",\n  \"accounts\": [")
+	return ow, nil
+}
+
+// Add writes one account.
+func (ow *OrgSnapshotWriter) Add(a *OrgAccount) error {
+	if err := a.Validate(); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	raw, err := json.MarshalIndent(a, "    ", "  ")
+	if err != nil {
+		return fmt.Errorf("encode account %s: %w", a.ID, err)
+	}
+	if ow.n > 0 {
+		ow.bw.WriteString(",")
+	}
+	ow.n++
+	ow.bw.WriteString("\n    ")
+	_, err = ow.bw.Write(raw)
+	return err
+}
+
+// Close ends the document and flushes it.
+func (ow *OrgSnapshotWriter) Close() error {
+	ow.bw.WriteString("\n  ]\n}\n")
+	return ow.bw.Flush()
 }
