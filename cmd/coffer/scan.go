@@ -24,6 +24,8 @@ type scanFlags struct {
 	category   string
 	baseline   string
 	fix        fixFlags
+
+	securityHub securityHubFlags // --security-hub, --security-hub-region
 }
 
 // fixFlags are scan's remediation flags (DESIGN §8).
@@ -52,6 +54,7 @@ checks could not be evaluated (ERROR); 2 coffer could not run.
 		},
 	}
 	f.aws.register(cmd)
+	f.securityHub.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.snapshot, "snapshot", "", "evaluate this snapshot instead of the live account")
 	fl.StringVar(&f.config, "config", "", "coffer.yaml: bucket roles, params, fix settings, waivers")
@@ -118,6 +121,9 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if f.fix.enabled && f.snapshot != "" {
 		return usageError("--fix works on a live account, not on --snapshot")
 	}
+	if f.fix.enabled && f.securityHub.enabled {
+		return usageError("--security-hub imports a scan's findings, not those of a --fix run: scan again after fixing")
+	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
 		return err
@@ -157,7 +163,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 		report.ApplyBaseline(baseline)
 	}
-	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}
+	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category, Region: f.securityHub.regionFor(snap)}
 	if f.fix.enabled {
 		return a.fix(ctx, fixRun{flags: f, outputs: outs, reportOptions: ropts, failOn: failOn, config: cfg, engine: engine, snapshot: snap, report: report, baseline: baseline})
 	}
@@ -165,6 +171,9 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		return err
 	}
 	a.code = report.ExitCode(failOn)
+	if f.securityHub.enabled {
+		return a.importSecurityHub(ctx, f, report, snap)
+	}
 	return nil
 }
 
