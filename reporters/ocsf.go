@@ -76,11 +76,12 @@ var ocsfComplianceStatus = map[checks.Status]struct {
 //   - time, time_dt: the scan's start (milliseconds since the epoch; RFC 3339).
 //   - severity_id, severity: the check's severity (Low 2, Medium 3, High 4, Critical 5).
 //   - status_id, status: ocsfStatus; status_detail: the error of an ERROR, the waiver of a WAIVED.
-//   - message: the finding's message.
+//   - message: the finding's message (none for a PASS).
 //   - metadata: OCSF version, the cloud profile, the product (coffer, its vendor and version), the
 //     check id as event_code.
-//   - finding_info: uid FindingUID (the ASFF Id), title the check's title, desc the message (the
-//     rule's description for a PASS), types as in ASFF, the scan's times.
+//   - finding_info: uid FindingUID (the ASFF Id), title the check's title, desc the check's
+//     description (the message is the event's own, as Prowler has it), types as in ASFF, the
+//     scan's times.
 //   - compliance: control the check id, standards and requirements from its frameworks, status
 //     and status_id from ocsfComplianceStatus.
 //   - resources: one, with uid the ARN, name, type (CloudFormation name), region, partition and
@@ -258,7 +259,7 @@ func ocsfFinding(r *checks.Report, f *checks.Finding, rule checks.Rule, home, pa
 		FindingInfo: ocsfFindingInfo{
 			UID:         FindingUID(account, f.CheckID, arn),
 			Title:       cmp.Or(f.Title, rule.Title, f.CheckID),
-			Desc:        findingDescription(f, rule),
+			Desc:        cmp.Or(rule.Description, f.Title, rule.Title, f.CheckID),
 			Types:       asffTypes(f.Frameworks),
 			CreatedTime: start.UnixMilli(), FirstSeenTime: start.UnixMilli(),
 			LastSeenTime: end.UnixMilli(), ModifiedTime: end.UnixMilli(),
