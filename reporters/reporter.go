@@ -33,6 +33,9 @@ type Options struct {
 	// Category is appended to the SARIF automationDetails.id ("coffer/<account>/<category>/") so
 	// uploads for different regions or parts of a split land in separate GitHub categories.
 	Category string
+	// Region is the scanned account's home region: the region of the Security Hub the ASFF findings
+	// are for (their ProductArn), and the region OCSF gives resources that have none (IAM).
+	Region string
 }
 
 // The formats, in the order Formats lists them.
@@ -43,6 +46,8 @@ const (
 	FormatJUnit    = "junit"
 	FormatMarkdown = "markdown"
 	FormatHTML     = "html"
+	FormatASFF     = "asff"
+	FormatOCSF     = "ocsf"
 )
 
 // registry maps a format name to its constructor. Adding a format is its file, its test, its
@@ -55,6 +60,8 @@ var registry = map[string]func(Options) Reporter{
 	FormatJUnit:    func(o Options) Reporter { return &JUnit{} },
 	FormatMarkdown: func(o Options) Reporter { return &Markdown{Options: o} },
 	FormatHTML:     func(o Options) Reporter { return &HTML{Options: o} },
+	FormatASFF:     func(o Options) Reporter { return &ASFF{Options: o} },
+	FormatOCSF:     func(o Options) Reporter { return &OCSF{Options: o} },
 }
 
 var (
@@ -64,6 +71,8 @@ var (
 	_ Reporter = (*JUnit)(nil)
 	_ Reporter = (*Markdown)(nil)
 	_ Reporter = (*HTML)(nil)
+	_ Reporter = (*ASFF)(nil)
+	_ Reporter = (*OCSF)(nil)
 )
 
 // Formats lists the known format names, sorted.

@@ -32,6 +32,8 @@ var goldenCases = []struct {
 	{"report.sarif.golden", FormatSARIF, Options{}},
 	{"report.junit.xml.golden", FormatJUnit, Options{}},
 	{"report.md.golden", FormatMarkdown, Options{}},
+	{"report.asff.json.golden", FormatASFF, Options{}},
+	{"report.ocsf.json.golden", FormatOCSF, Options{}},
 }
 
 func render(t *testing.T, format string, opts Options, r *checks.Report) []byte {
@@ -111,7 +113,7 @@ func TestEmptyReport(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	if got, want := Formats(), []string{"html", "json", "junit", "markdown", "sarif", "table"}; !slices.Equal(got, want) {
+	if got, want := Formats(), []string{"asff", "html", "json", "junit", "markdown", "ocsf", "sarif", "table"}; !slices.Equal(got, want) {
 		t.Errorf("Formats() = %v, want %v", got, want)
 	}
 	tests := []struct {
@@ -121,8 +123,8 @@ func TestNew(t *testing.T) {
 		{"table", ""},
 		{"SARIF", ""},
 		{" json ", ""},
-		{"yaml", `unknown format "yaml" (known: html, json, junit, markdown, sarif, table)`},
-		{"", `unknown format "" (known: html, json, junit, markdown, sarif, table)`},
+		{"yaml", `unknown format "yaml" (known: asff, html, json, junit, markdown, ocsf, sarif, table)`},
+		{"", `unknown format "" (known: asff, html, json, junit, markdown, ocsf, sarif, table)`},
 	}
 	for _, tc := range tests {
 		_, err := New(tc.format, Options{})

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Installs the emulator and CLI the tests need, only when they are missing: moto_server and the
-# aws CLI, with pip into a virtualenv (default .venv at the repository root).
+# Installs the Python tools the tests need, with pip into a virtualenv (default .venv at the
+# repository root), which it creates when missing: moto_server and the aws CLI unless PATH has
+# them, and always py-ocsf-models, which the OCSF tests import from .venv/bin/python.
 #
-#   scripts/install-tools.sh                 install into .venv what is not on PATH
+#   scripts/install-tools.sh                 install into .venv what is missing
 #   scripts/install-tools.sh --venv DIR --force
-#                                            install both into DIR even if PATH has them (the test of
-#                                            this script uses it to prove a fresh machine works)
+#                                            install everything into DIR even if PATH has moto and
+#                                            aws (the test of this script uses it to prove a fresh
+#                                            machine works)
 set -euo pipefail
 
 MOTO_VERSION=5.2.1
 AWSCLI_VERSION=1.45.11
+# Keep equal to fixtures/ocsf.PyOCSFModelsVersion.
+PY_OCSF_MODELS_VERSION=0.10.0
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv="$repo/.venv"
@@ -27,6 +31,10 @@ bins=()
 have() { [ "$force" = 0 ] && { command -v "$1" >/dev/null 2>&1 || [ -x "$venv/bin/$1" ]; }; }
 have moto_server || { packages+=("moto[server]==$MOTO_VERSION"); bins+=(moto_server); }
 have aws || { packages+=("awscli==$AWSCLI_VERSION"); bins+=(aws); }
+# py-ocsf-models is a library, not a command: it must be in the venv's own python.
+if [ "$force" = 1 ] || ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('py-ocsf-models') != '$PY_OCSF_MODELS_VERSION')" >/dev/null 2>&1; then
+  packages+=("py-ocsf-models==$PY_OCSF_MODELS_VERSION")
+fi
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
@@ -42,3 +50,4 @@ echo "install-tools: installing ${packages[*]} into $venv" >&2
 for bin in "${bins[@]}"; do
   [ -x "$venv/bin/$bin" ] || { echo "install-tools: $bin missing from $venv after install" >&2; exit 1; }
 done
+"$venv/bin/python" -c "import py_ocsf_models" || { echo "install-tools: py-ocsf-models missing from $venv after install" >&2; exit 1; }

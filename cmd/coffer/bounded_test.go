@@ -47,7 +47,10 @@ func longNameSnapshot(tb testing.TB, n int) (string, int) {
 // 128 characters of the name (about 0.03 measured: 70 KB of table, 225 KB of HTML). SARIF and JUnit
 // carry it whole only where programs match on it, SARIF in each result's logical location (ARN and
 // name, 2.6 measured), JUnit in each test case's name (2.0). JSON carries every finding whole by
-// contract: name, ARN, message and commands of all 14 findings of the bucket (8.0 measured).
+// contract: name, ARN, message and commands of all 14 findings of the bucket (8.0 measured). ASFF
+// keeps the ARN whole as the resource's Id, which Security Hub matches resources by, and cuts the
+// texts to Security Hub's limits (2.0 measured); OCSF, for programs too, carries every value whole
+// like JSON (8.0).
 var reportFactor = map[string]float64{
 	reporters.FormatTable:    0.1,
 	reporters.FormatMarkdown: 0.1,
@@ -55,6 +58,8 @@ var reportFactor = map[string]float64{
 	reporters.FormatSARIF:    3,
 	reporters.FormatJUnit:    3,
 	reporters.FormatJSON:     9,
+	reporters.FormatASFF:     3,
+	reporters.FormatOCSF:     9,
 }
 
 func TestScanLongNameOutputBounded(t *testing.T) {

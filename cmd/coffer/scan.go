@@ -25,6 +25,8 @@ type scanFlags struct {
 	category   string
 	baseline   string
 	fix        fixFlags
+
+	securityHub securityHubFlags // --security-hub, --security-hub-region
 }
 
 // fixFlags are scan's remediation flags (DESIGN §8).
@@ -53,6 +55,7 @@ checks could not be evaluated (ERROR); 2 coffer could not run.
 		},
 	}
 	f.aws.register(cmd)
+	f.securityHub.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.snapshot, "snapshot", "", "evaluate this snapshot instead of the live account")
 	fl.StringVar(&f.config, "config", "", "coffer.yaml: bucket roles, params, fix settings, waivers")
@@ -119,6 +122,9 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if f.fix.enabled && f.snapshot != "" {
 		return usageErrorf("--fix works on a live account, not on --snapshot")
 	}
+	if f.fix.enabled && f.securityHub.enabled {
+		return usageError("--security-hub imports a scan's findings, not those of a --fix run: scan again after fixing")
+	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
 		return err
@@ -166,7 +172,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 		report.ApplyBaseline(baseline)
 	}
-	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}
+	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category, Region: f.securityHub.regionFor(snap)}
 	if f.fix.enabled {
 		return a.fix(ctx, fixRun{flags: f, outputs: outs, reportOptions: ropts, failOn: failOn, config: cfg, engine: engine, snapshot: snap, report: report, baseline: baseline})
 	}
@@ -174,6 +180,9 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		return err
 	}
 	a.code = report.ExitCode(failOn)
+	if f.securityHub.enabled {
+		return a.importSecurityHub(ctx, f, report, snap)
+	}
 	return nil
 }
 
