@@ -103,11 +103,10 @@ func (a *ASFF) Write(w io.Writer, r *checks.Report) error {
 	return WriteASFF(w, findings)
 }
 
-// accountOf is the account a finding is about. Every finding of today's reports is about the
-// report's account; organisation scans will give each resource its account (DESIGN §6,
-// resource.account_id), and then this is the one line to change.
-func accountOf(r *checks.Report, _ *checks.Finding) string {
-	return r.AccountID
+// accountOf is the account a finding is about: its resource's (organisation reports hold many
+// accounts), else the report's (reports written before resources named their account).
+func accountOf(r *checks.Report, f *checks.Finding) string {
+	return cmp.Or(f.Resource.AccountID, r.AccountID)
 }
 
 // FindingUID identifies a finding across runs and formats: the ASFF Id and the OCSF

@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 )
 
@@ -208,7 +208,7 @@ func TestASFFImportsWithTheAWSCLI(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	client := collect.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options())
+	client := awsclient.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options().Options)
 	if _, err := client.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
 		t.Fatal(err)
 	}

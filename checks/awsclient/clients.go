@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/middleware"
@@ -103,6 +104,14 @@ func NewSTS(cfg aws.Config, opts Options) *sts.Client {
 // NewAccount returns an Account Management client (ListRegions for --regions all).
 func NewAccount(cfg aws.Config, region string, opts Options) *account.Client {
 	return account.NewFromConfig(cfg, func(o *account.Options) {
+		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
+	})
+}
+
+// NewSecurityHub returns a Security Hub client for region. Only `scan --security-hub` uses it, to
+// import findings: collection never calls Security Hub.
+func NewSecurityHub(cfg aws.Config, region string, opts Options) *securityhub.Client {
+	return securityhub.NewFromConfig(cfg, func(o *securityhub.Options) {
 		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }

@@ -123,7 +123,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		return usageErrorf("--fix works on a live account, not on --snapshot")
 	}
 	if f.fix.enabled && f.securityHub.enabled {
-		return usageError("--security-hub imports a scan's findings, not those of a --fix run: scan again after fixing")
+		return usageErrorf("--security-hub imports a scan's findings, not those of a --fix run: scan again after fixing")
 	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {

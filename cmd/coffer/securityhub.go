@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/reporters"
 	"github.com/coffer-audit/coffer/reporters/securityhub"
 )
@@ -44,7 +44,7 @@ func (a *app) importSecurityHub(ctx context.Context, f *scanFlags, report *check
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.aws.timeout)
 	defer cancel()
-	cfg, err := collect.LoadConfig(ctx, opts)
+	cfg, err := awsclient.LoadConfig(ctx, opts.Options)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("aws configuration: %w", err)}
 	}
@@ -53,7 +53,7 @@ func (a *app) importSecurityHub(ctx context.Context, f *scanFlags, report *check
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	res, err := securityhub.Import(ctx, collect.NewSecurityHub(cfg, region, opts), securityhub.Input{
+	res, err := securityhub.Import(ctx, awsclient.NewSecurityHub(cfg, region, opts.Options), securityhub.Input{
 		AccountID:  report.AccountID,
 		ProductARN: reporters.ASFFProductARN(reporters.Partition(report), region, report.AccountID),
 		Findings:   findings,

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 	"github.com/coffer-audit/coffer/fixtures/ocsf"
 	"github.com/coffer-audit/coffer/fixtures/seed"
@@ -27,7 +27,7 @@ import (
 // RecordState.
 func securityHubFindings(t *testing.T, srv *motoserver.Server, region string) map[string]string {
 	t.Helper()
-	c := collect.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options())
+	c := awsclient.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options().Options)
 	out := map[string]string{}
 	p := sdk.NewGetFindingsPaginator(c, &sdk.GetFindingsInput{MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
@@ -44,7 +44,7 @@ func securityHubFindings(t *testing.T, srv *motoserver.Server, region string) ma
 
 func enableSecurityHub(t *testing.T, srv *motoserver.Server, region string) {
 	t.Helper()
-	c := collect.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options())
+	c := awsclient.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options().Options)
 	if _, err := c.EnableSecurityHub(context.Background(), &sdk.EnableSecurityHubInput{}); err != nil {
 		t.Fatal(err)
 	}

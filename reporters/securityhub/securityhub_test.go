@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/collect"
+	"github.com/coffer-audit/coffer/checks/awsclient"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
 	"github.com/coffer-audit/coffer/reporters"
 	"github.com/coffer-audit/coffer/reporters/securityhub"
@@ -87,7 +87,7 @@ func newEnv(t *testing.T, enable bool) env {
 	t.Helper()
 	srv := motoserver.Shared(t)
 	srv.Reset(t)
-	c := collect.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options())
+	c := awsclient.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options().Options)
 	if enable {
 		if _, err := c.EnableSecurityHub(context.Background(), &sdk.EnableSecurityHubInput{}); err != nil {
 			t.Fatal(err)
