@@ -30,6 +30,12 @@ type Options struct {
 	Color bool
 	// ShowPass lists PASS findings in the table and Markdown (JSON, JUnit always have them).
 	ShowPass bool
+	// GroupBy says what one entry of the table and Markdown is (GroupFindings); "" is
+	// GroupByCheck. JSON, SARIF and JUnit keep one entry per finding.
+	GroupBy GroupBy
+	// ReportURL, when set, is where the Markdown reports point readers for the full report
+	// (e.g. the workflow run's artifacts).
+	ReportURL string
 	// Category is appended to the SARIF automationDetails.id ("coffer/<account>/<category>/") so
 	// uploads for different regions or parts of a split land in separate GitHub categories.
 	Category string
@@ -42,19 +48,22 @@ const (
 	FormatSARIF    = "sarif"
 	FormatJUnit    = "junit"
 	FormatMarkdown = "markdown"
-	FormatHTML     = "html"
+	// FormatMarkdownComment is Markdown that fits in a pull-request comment.
+	FormatMarkdownComment = "markdown-comment"
+	FormatHTML            = "html"
 )
 
 // registry maps a format name to its constructor. Adding a format is its file, its test, its
 // golden file and one line here; a format renders diffs or the catalog too when its reporter
 // implements DiffReporter or CatalogReporter.
 var registry = map[string]func(Options) Reporter{
-	FormatTable:    func(o Options) Reporter { return &Table{Options: o} },
-	FormatJSON:     func(o Options) Reporter { return &JSON{} },
-	FormatSARIF:    func(o Options) Reporter { return &SARIF{Options: o} },
-	FormatJUnit:    func(o Options) Reporter { return &JUnit{} },
-	FormatMarkdown: func(o Options) Reporter { return &Markdown{Options: o} },
-	FormatHTML:     func(o Options) Reporter { return &HTML{Options: o} },
+	FormatTable:           func(o Options) Reporter { return &Table{Options: o} },
+	FormatJSON:            func(o Options) Reporter { return &JSON{} },
+	FormatSARIF:           func(o Options) Reporter { return &SARIF{Options: o} },
+	FormatJUnit:           func(o Options) Reporter { return &JUnit{} },
+	FormatMarkdown:        func(o Options) Reporter { return &Markdown{Options: o} },
+	FormatMarkdownComment: func(o Options) Reporter { return &MarkdownComment{Options: o} },
+	FormatHTML:            func(o Options) Reporter { return &HTML{Options: o} },
 }
 
 var (
@@ -63,6 +72,7 @@ var (
 	_ Reporter = (*SARIF)(nil)
 	_ Reporter = (*JUnit)(nil)
 	_ Reporter = (*Markdown)(nil)
+	_ Reporter = (*MarkdownComment)(nil)
 	_ Reporter = (*HTML)(nil)
 )
 
@@ -142,8 +152,8 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // errNilReport is returned by every reporter given a nil report.
 var errNilReport = errors.New("nil report")
 
-// sortedFindings returns the findings sorted by (check_id, resource ARN, status), the order of
-// DESIGN §6: the report's own slice when it is sorted already, as the engine's are (a large
+// sortedFindings returns the findings sorted by (account, check_id, resource ARN, status), the
+// order of DESIGN §6 within an account and of checks.MergeReports across accounts: the report's own slice when it is sorted already, as the engine's are (a large
 // account's 130k findings, 33 MB, are then not copied), else a sorted copy. Callers must not
 // modify it.
 func sortedFindings(r *checks.Report) []checks.Finding {
@@ -157,6 +167,7 @@ func sortedFindings(r *checks.Report) []checks.Finding {
 
 func compareFindings(a, b checks.Finding) int {
 	return cmp.Or(
+		cmp.Compare(a.Resource.AccountID, b.Resource.AccountID),
 		cmp.Compare(a.CheckID, b.CheckID),
 		cmp.Compare(a.Resource.ARN, b.Resource.ARN),
 		cmp.Compare(a.Status, b.Status),
@@ -192,18 +203,35 @@ type counts struct {
 }
 
 func countFindings(fs []checks.Finding) counts {
-	c := counts{byStatus: map[checks.Status]int{}, bySev: map[checks.Severity]map[checks.Status]int{}}
-	for _, f := range fs {
-		c.byStatus[f.Status]++
-		if c.bySev[f.Severity] == nil {
-			c.bySev[f.Severity] = map[checks.Status]int{}
-		}
-		c.bySev[f.Severity][f.Status]++
-		if f.InBaseline {
-			c.known++
-		}
+	c := newCounts()
+	for i := range fs {
+		c.add(&fs[i])
 	}
 	return c
+}
+
+// countPtrs is countFindings of findings the formats for people have picked.
+func countPtrs(fs []*checks.Finding) counts {
+	c := newCounts()
+	for _, f := range fs {
+		c.add(f)
+	}
+	return c
+}
+
+func newCounts() counts {
+	return counts{byStatus: map[checks.Status]int{}, bySev: map[checks.Severity]map[checks.Status]int{}}
+}
+
+func (c *counts) add(f *checks.Finding) {
+	c.byStatus[f.Status]++
+	if c.bySev[f.Severity] == nil {
+		c.bySev[f.Severity] = map[checks.Status]int{}
+	}
+	c.bySev[f.Severity][f.Status]++
+	if f.InBaseline {
+		c.known++
+	}
 }
 
 // knownPrefix and knownNote mark a FAIL that the baseline report of `scan --baseline` already had.
@@ -233,6 +261,14 @@ func summaryLine(c counts) string {
 		plural(c.byStatus[checks.StatusError], "error", "errors"),
 		c.byStatus[checks.StatusPass], c.byStatus[checks.StatusWaived])
 	return b.String()
+}
+
+// pluralWord is one or many by n.
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func plural(n int, one, many string) string {

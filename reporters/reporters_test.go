@@ -111,7 +111,7 @@ func TestEmptyReport(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	if got, want := Formats(), []string{"html", "json", "junit", "markdown", "sarif", "table"}; !slices.Equal(got, want) {
+	if got, want := Formats(), []string{"html", "json", "junit", "markdown", "markdown-comment", "sarif", "table"}; !slices.Equal(got, want) {
 		t.Errorf("Formats() = %v, want %v", got, want)
 	}
 	tests := []struct {
@@ -121,8 +121,8 @@ func TestNew(t *testing.T) {
 		{"table", ""},
 		{"SARIF", ""},
 		{" json ", ""},
-		{"yaml", `unknown format "yaml" (known: html, json, junit, markdown, sarif, table)`},
-		{"", `unknown format "" (known: html, json, junit, markdown, sarif, table)`},
+		{"yaml", `unknown format "yaml" (known: html, json, junit, markdown, markdown-comment, sarif, table)`},
+		{"", `unknown format "" (known: html, json, junit, markdown, markdown-comment, sarif, table)`},
 	}
 	for _, tc := range tests {
 		_, err := New(tc.format, Options{})
