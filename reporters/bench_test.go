@@ -3,6 +3,7 @@ package reporters
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -72,6 +73,100 @@ func BenchmarkWrite(b *testing.B) {
 				}
 				b.ReportMetric(float64(written), "bytes/op")
 				b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+			})
+		}
+	}
+}
+
+// peakHeap samples the live heap while f runs and returns the most it saw: the heap after
+// collections is what a process must hold, so a collection is forced before each sample.
+func peakHeap(f func(sample func())) uint64 {
+	var peak uint64
+	sample := func() {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		peak = max(peak, m.HeapAlloc)
+	}
+	sample()
+	f(sample)
+	sample()
+	return peak
+}
+
+// accountCopy is template as the report of another account: the same findings under account id.
+func accountCopy(template *checks.Report, id string) *checks.Report {
+	r := *template
+	r.AccountID = id
+	r.Findings = make([]checks.Finding, len(template.Findings))
+	copy(r.Findings, template.Findings)
+	for i := range r.Findings {
+		r.Findings[i].Resource.AccountID = id
+		r.Findings[i].Resource.ARN += "-" + id // another account's resources are others
+	}
+	return &r
+}
+
+// BenchmarkOrgReport writes the JSON and SARIF report of an organisation of n accounts of 100
+// varied buckets, account by account (NewStream) and whole (MergeReports, then Write), and reports
+// the peak live heap: streamed, it stays that of one account whatever n; whole, it grows with n.
+// Each account's report is made when it is written, as EvaluateOrg emits them.
+func BenchmarkOrgReport(b *testing.B) {
+	template := variedReport(b, 100)
+	for _, format := range StreamFormats() {
+		for _, n := range []int{50, 200} {
+			id := func(i int) string { return fmt.Sprintf("%012d", 200000000000+i) }
+			accounts := make([]checks.AccountInfo, n)
+			for i := range accounts {
+				s := template.Summary
+				accounts[i] = checks.AccountInfo{ID: id(i), Status: checks.AccountScanned, Summary: &s}
+			}
+			b.Run(fmt.Sprintf("%s/stream/%d", format, n), func(b *testing.B) {
+				b.ReportAllocs()
+				var peak uint64
+				var written countingWriter
+				for b.Loop() {
+					written = 0
+					peak = max(peak, peakHeap(func(sample func()) {
+						sw, err := NewStream(format, &written, Options{})
+						if err != nil {
+							b.Fatal(err)
+						}
+						for i := range n {
+							if err := sw.Account(accountCopy(template, id(i))); err != nil {
+								b.Fatal(err)
+							}
+							sample()
+						}
+						if err := sw.Close(accounts); err != nil {
+							b.Fatal(err)
+						}
+					}))
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(written), "bytes/op")
+			})
+			b.Run(fmt.Sprintf("%s/whole/%d", format, n), func(b *testing.B) {
+				b.ReportAllocs()
+				var peak uint64
+				var written countingWriter
+				for b.Loop() {
+					written = 0
+					peak = max(peak, peakHeap(func(sample func()) {
+						var reports []*checks.Report
+						for i := range n {
+							reports = append(reports, accountCopy(template, id(i)))
+						}
+						org := checks.MergeReports(reports, accounts)
+						sample()
+						rep, _ := New(format, Options{})
+						if err := rep.Write(&written, org); err != nil {
+							b.Fatal(err)
+						}
+					}))
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(written), "bytes/op")
 			})
 		}
 	}

@@ -68,9 +68,9 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 		td.unit = "group" // the lists are grouped by check
 	}
 	if org && by == GroupByAccount {
-		for _, sec := range accountSections(r, shown) {
+		for _, sec := range accountSections(r, shownFindings(fs, true)) {
 			td.pending = "### Account " + mdText(sec.label()) + ": other findings\n\n"
-			m.writeOthers(td, sec.findings, GroupByCheck, "####", false)
+			m.writeOthers(td, sec.shown(m.Options.ShowPass), GroupByCheck, "####", false)
 		}
 		td.pending = ""
 	} else {
@@ -81,16 +81,9 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	d.reserve = tail.Len() + mdCutReserve
 
 	if org && by == GroupByAccount {
-		for _, sec := range accountSections(r, shown) {
-			line := summaryLine(countPtrs(sec.findings))
-			if sec.info.Status != "" && sec.info.Status != checks.AccountScanned {
-				line += " — " + sec.info.Status
-				if sec.info.Error != "" {
-					line += ": " + sec.info.Error
-				}
-			}
-			d.pending = "### Account " + mdText(sec.label()) + ": " + mdProse(line) + "\n\n"
-			m.writeFailures(d, sec.findings, GroupByCheck, "####", false)
+		for _, sec := range accountSections(r, shownFindings(fs, true)) {
+			d.pending = "### Account " + mdProse(sec.heading()) + "\n\n"
+			m.writeFailures(d, sec.shown(m.Options.ShowPass), GroupByCheck, "####", false)
 		}
 		d.pending = ""
 	} else {
@@ -255,13 +248,13 @@ func (m *Markdown) failureBlock(g *Group, org bool) string {
 	if org {
 		label = accountLabel
 	}
-	what := label(f.Resource)
+	// Inside <summary> Markdown is not rendered, so this part is HTML.
+	what := "<code>" + html.EscapeString(singleLine(label(f.Resource))) + "</code>"
 	if g.Len() > 1 {
 		what = thousands(g.Len()) + " resources"
 	}
-	// Inside <summary> Markdown is not rendered, so this part is HTML.
-	fmt.Fprintf(&b, "<details>\n<summary><b>%s</b> · <code>%s</code> — %s</summary>\n\n",
-		html.EscapeString(clipProse(f.CheckID)), html.EscapeString(singleLine(what)),
+	fmt.Fprintf(&b, "<details>\n<summary><b>%s</b> · %s — %s</summary>\n\n",
+		html.EscapeString(clipProse(f.CheckID)), what,
 		html.EscapeString(singleLine(clipProse(cmp.Or(f.Title, g.Message)))))
 	fmt.Fprintf(&b, "%s\n\n", mdProse(g.Message))
 	if f.InBaseline {

@@ -19,6 +19,33 @@ type accountSection struct {
 	findings []*checks.Finding
 }
 
+// shown are the section's findings a report for people lists (shownFindings).
+func (s accountSection) shown(showPass bool) []*checks.Finding {
+	if showPass {
+		return s.findings
+	}
+	out := make([]*checks.Finding, 0, len(s.findings))
+	for _, f := range s.findings {
+		if f.Status != checks.StatusPass {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// heading is "111111111111 (prod): 3 failed (…), 0 errors, 40 passed, 0 waived", and the status
+// of an account that was not scanned.
+func (s accountSection) heading() string {
+	line := s.label() + ": " + summaryLine(countPtrs(s.findings))
+	if s.info.Status != "" && s.info.Status != checks.AccountScanned {
+		line += " — " + s.info.Status
+		if s.info.Error != "" {
+			line += ": " + s.info.Error
+		}
+	}
+	return line
+}
+
 // label is "111111111111 (prod)".
 func (s accountSection) label() string {
 	if s.info.Name != "" {

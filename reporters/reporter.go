@@ -36,6 +36,9 @@ type Options struct {
 	// ReportURL, when set, is where the Markdown reports point readers for the full report
 	// (e.g. the workflow run's artifacts).
 	ReportURL string
+	// orgRunElsewhere leaves the organisation run out of an organisation's SARIF log: another file
+	// of the split holds it (sarifOrgFiles).
+	orgRunElsewhere bool
 	// Category is appended to the SARIF automationDetails.id ("coffer/<account>/<category>/") so
 	// uploads for different regions or parts of a split land in separate GitHub categories.
 	Category string

@@ -70,17 +70,10 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 	}
 	tw := &tableWriter{Table: t, ew: ew, org: org}
 	if org && by == GroupByAccount {
-		for _, sec := range accountSections(r, shown) {
-			line := "Account " + tableText(sec.label()) + ": " + summaryLine(countPtrs(sec.findings))
-			if sec.info.Status != "" && sec.info.Status != checks.AccountScanned {
-				line += " — " + tableText(sec.info.Status)
-				if sec.info.Error != "" {
-					line += ": " + tableText(sec.info.Error)
-				}
-			}
-			ew.printf("%s\n\n", tw.paint(ansiBold, "== "+line+" =="))
+		for _, sec := range accountSections(r, shownFindings(all, true)) {
+			ew.printf("%s\n\n", tw.paint(ansiBold, "== Account "+tableText(sec.heading())+" =="))
 			tw.org = false // the section names the account
-			if err := tw.sections(sec.findings, GroupByCheck); err != nil {
+			if err := tw.sections(sec.shown(t.Options.ShowPass), GroupByCheck); err != nil {
 				return err
 			}
 		}
