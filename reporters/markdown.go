@@ -55,8 +55,11 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	d := &mdDoc{ew: ew, limit: limit, reportURL: m.Options.ReportURL, unit: blockUnit(by)}
 
 	d.write(mdHead(r, countFindings(fs)))
+	accountsCut := false
 	if org {
-		d.write(mdAccounts(r.Accounts, limit/4, m.Options.ReportURL))
+		var accounts string
+		accounts, accountsCut = mdAccounts(r.Accounts, limit/4, m.Options.ReportURL)
+		d.write(accounts)
 	}
 
 	// Errors, waivers, passes and notices come after the failures but are kept whatever the
@@ -78,7 +81,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	}
 	td.writeNotices(r.Notices)
 	td.finish()
-	d.reserve = tail.Len() + mdCutReserve
+	d.reserve = tail.Len()
 
 	if org && by == GroupByAccount {
 		for _, sec := range accountSections(r, shownFindings(fs, true)) {
@@ -95,7 +98,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	d.finish()
 	d.reserve = 0
 	d.write(tail.String())
-	return d.omitted > 0 || td.omitted > 0, ew.err
+	return accountsCut || d.omitted > 0 || td.omitted > 0, ew.err
 }
 
 // mdHead is the title, the scan's metadata and the counts by severity and status.
@@ -141,20 +144,13 @@ func mdHead(r *checks.Report, c counts) string {
 
 // mdAccounts is the organisation summary: a row per account with its status, its FAIL findings
 // per severity and its errors, within limit bytes (the accounts after are counted in a line under
-// the table).
-func mdAccounts(accounts []checks.AccountInfo, limit int, reportURL string) string {
-	var b strings.Builder
-	b.WriteString("### Accounts\n\n| Account | Status | Critical | High | Medium | Low | Errors |\n|---|---|--:|--:|--:|--:|--:|\n")
-	for i, a := range accounts {
-		row := mdAccountRow(a)
-		if b.Len()+len(row) > limit {
-			fmt.Fprintf(&b, "\n%s\n", mdMore(len(accounts)-i, "account", "accounts", reportURL))
-			break
-		}
-		b.WriteString(row)
-	}
-	b.WriteString("\n")
-	return b.String()
+// the table); it reports whether it left accounts out.
+func mdAccounts(accounts []checks.AccountInfo, limit int, reportURL string) (string, bool) {
+	table := mdTable("### Accounts\n\n| Account | Status | Critical | High | Medium | Low | Errors |\n|---|---|--:|--:|--:|--:|--:|\n",
+		len(accounts), len(accounts), limit,
+		func(i int) string { return mdAccountRow(accounts[i]) },
+		func(rest int) string { return mdMore(rest, "account", "accounts", reportURL) })
+	return table, strings.Contains(table, "\n_… ")
 }
 
 func mdAccountRow(a checks.AccountInfo) string {
@@ -393,8 +389,9 @@ func (m *Markdown) writeList(d *mdDoc, shown []*checks.Finding, by GroupBy, org 
 	}
 }
 
-// mdCutReserve is room kept for the line that says what was left out.
-const mdCutReserve = 512
+// cutReserve is room kept for the line that says what was left out (a URL is at most three times
+// longer escaped).
+func (d *mdDoc) cutReserve() int { return 256 + 3*len(d.reportURL) }
 
 // mdDoc writes a Markdown document in blocks (an entry, a list item, a table row) while they fit
 // in limit bytes with reserve bytes to spare, so that a document is never cut inside a table or a
@@ -435,7 +432,7 @@ func (d *mdDoc) full() bool { return d.omitted > 0 }
 // block writes the pending heading and s if they fit, and reports whether they did; it stands
 // for findings findings.
 func (d *mdDoc) block(s string, findings int) bool {
-	if !d.full() && d.used+len(d.pending)+len(s)+d.reserve+mdCutReserve <= d.limit {
+	if !d.full() && d.used+len(d.pending)+len(s)+d.reserve+d.cutReserve() <= d.limit {
 		d.write(d.pending + s)
 		d.pending = ""
 		return true
@@ -459,7 +456,7 @@ func (d *mdDoc) finish() {
 	switch {
 	case d.omittedN == 0:
 		what = thousands(d.omitted) + " more " + pluralWord(d.omitted, "entry", "entries")
-	case d.unit == "" || d.omitted == d.omittedN:
+	case d.unit == "" || d.unit == "group" && d.omitted == d.omittedN:
 		what = thousands(d.omittedN) + " more " + pluralWord(d.omittedN, "finding", "findings")
 	default:
 		what = thousands(d.omitted) + " more " + pluralWord(d.omitted, d.unit, d.unit+"s") +
