@@ -47,14 +47,27 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkWrite writes the report of an account of 1,000 and 10,000 varied buckets in each
-// format and reports the bytes written (bytes/op) beside the time and allocations.
+// format (grouped by check, the default), and the table and Markdown with --detail, and reports
+// the bytes written (bytes/op) and the CPU time of the process (cpu-ms/op, every thread)
+// beside the wall time and allocations.
 func BenchmarkWrite(b *testing.B) {
+	type variant struct {
+		name, format string
+		opts         Options
+	}
+	var variants []variant
+	for _, format := range Formats() {
+		variants = append(variants, variant{format, format, Options{}})
+	}
+	variants = append(variants,
+		variant{"table-detail", FormatTable, Options{GroupBy: GroupByNone}},
+		variant{"markdown-detail", FormatMarkdown, Options{GroupBy: GroupByNone}})
 	for _, n := range []int{1000, 10000} {
-		for _, format := range Formats() {
-			b.Run(fmt.Sprintf("%s/%d", format, n), func(b *testing.B) {
+		for _, v := range variants {
+			b.Run(fmt.Sprintf("%s/%d", v.name, n), func(b *testing.B) {
 				r := variedReport(b, n)
 				// What the CLI writes: SARIF beyond what GitHub shows is split into files.
-				files := OutputFiles(format, "report", r, Options{})
+				files := OutputFiles(v.format, "report", r, v.opts)
 				b.ReportAllocs()
 				b.ResetTimer()
 				var written countingWriter
@@ -62,7 +75,7 @@ func BenchmarkWrite(b *testing.B) {
 				for b.Loop() {
 					written = 0
 					for _, file := range files {
-						rep, err := New(format, file.Options)
+						rep, err := New(v.format, file.Options)
 						if err != nil {
 							b.Fatal(err)
 						}

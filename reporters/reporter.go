@@ -1,6 +1,9 @@
 // Package reporters renders a *checks.Report in the output formats of DESIGN §5–§7 and §15: a
 // terminal table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test
-// reports, Markdown for pull-request comments and a self-contained HTML page. The table, JSON and
+// reports, Markdown for job summaries and pull-request comments and a self-contained HTML page.
+// The formats for people group what repeats (GroupFindings, Options.GroupBy) and stay within the
+// limits of where they are read; the formats for machines keep one entry per finding, and JSON
+// and SARIF can be written account by account for an organisation (NewStream). The table, JSON and
 // Markdown reporters also render a *checks.Diff (`coffer diff`, DiffReporter), with the same
 // escaping, and the table and JSON the check catalog (`coffer checks`, CatalogReporter);
 // WriteExplanation is `coffer explain`. Reporters never modify what they are given and write the
@@ -36,12 +39,13 @@ type Options struct {
 	// ReportURL, when set, is where the Markdown reports point readers for the full report
 	// (e.g. the workflow run's artifacts).
 	ReportURL string
-	// orgRunElsewhere leaves the organisation run out of an organisation's SARIF log: another file
-	// of the split holds it (sarifOrgFiles).
-	orgRunElsewhere bool
 	// Category is appended to the SARIF automationDetails.id ("coffer/<account>/<category>/") so
 	// uploads for different regions or parts of a split land in separate GitHub categories.
 	Category string
+
+	// orgRunElsewhere leaves the organisation run out of an organisation's SARIF log: another file
+	// of the split holds it (sarifOrgFiles).
+	orgRunElsewhere bool
 }
 
 // The formats, in the order Formats lists them.
@@ -126,6 +130,10 @@ func SplitNotice(files []OutputFile) string {
 	failing := 0
 	for _, f := range files {
 		failing += f.Report.Summary.Fail
+	}
+	if len(files[0].Report.Accounts) > 0 {
+		return fmt.Sprintf("the accounts' runs exceed the %d GitHub takes per SARIF file; SARIF split into %s..%d.sarif (upload each; an account keeps its category in any file)",
+			MaxSARIFRuns, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
 	}
 	return fmt.Sprintf("%d failing results exceed the %d GitHub shows per run; SARIF split into %s..%d.sarif (upload each)",
 		failing, SARIFResultsPerFile, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))

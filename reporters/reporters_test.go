@@ -318,3 +318,33 @@ func TestNotApplicable(t *testing.T) {
 		}
 	}
 }
+
+// TestJUnitOrganisation: an organisation's JUnit has a suite per account, the skipped account as
+// one skipped test, and cases still classed by check.
+func TestJUnitOrganisation(t *testing.T) {
+	out := render(t, FormatJUnit, Options{}, orgReport())
+	var doc junitSuites
+	if err := xml.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("junit is not valid XML: %v", err)
+	}
+	var names []string
+	tests := 0
+	for _, s := range doc.Suites {
+		names = append(names, s.Name)
+		tests += s.Tests
+		for _, c := range s.Cases {
+			if s.Name != "444444444444 (sandbox)" && !strings.Contains(c.Classname, "-") {
+				t.Errorf("suite %s: case %s has class %q, not a check id", s.Name, c.Name, c.Classname)
+			}
+		}
+	}
+	want := []string{"111111111111 (prod)", "222222222222 (staging)", "333333333333 (legacy)", "444444444444 (sandbox)"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("suites (-want +got):\n%s", diff)
+	}
+	r := orgReport()
+	if doc.Tests != len(r.Findings)+1 || tests != doc.Tests || doc.Failures != r.Summary.Fail || doc.Errors != r.Summary.Error {
+		t.Errorf("totals tests %d (suites %d) failures %d errors %d; want %d tests, %d failures, %d errors",
+			doc.Tests, tests, doc.Failures, doc.Errors, len(r.Findings)+1, r.Summary.Fail, r.Summary.Error)
+	}
+}

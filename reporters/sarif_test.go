@@ -624,6 +624,9 @@ func TestSARIFOrganisationRuns(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("%d files, want 2 (32 runs)", len(files))
 	}
+	if notice, want := SplitNotice(files), "the accounts' runs exceed the 20 GitHub takes per SARIF file; SARIF split into out/coffer.part-1..2.sarif"; !strings.HasPrefix(notice, want) {
+		t.Errorf("SplitNotice = %q, want it to start with %q", notice, want)
+	}
 	seen := map[string]string{}
 	for i, f := range files {
 		if want := fmt.Sprintf("out/coffer.part-%d.sarif", i+1); f.Path != want {
