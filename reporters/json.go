@@ -44,20 +44,14 @@ func (JSON) Write(w io.Writer, r *checks.Report) error {
 	// Each finding is encoded compactly and indented on its way to bw (indentWriter): with the
 	// encoder's own indentation, a finding was held twice more, compact and indented, which for a
 	// finding carrying a long resource name five times is tens of megabytes.
-	enc := json.NewEncoder(&indentWriter{w: bw, prefix: "    ", indent: "  "})
-	enc.SetEscapeHTML(false)
+	enc := newFindingEncoder(bw)
 	for i := range findings {
-		f := findings[i]
-		f.Frameworks = nonNilFrameworks(f.Frameworks)
-		if f.Remediation.Commands == nil {
-			f.Remediation.Commands = []string{}
-		}
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		if err := enc.Encode(&f); err != nil {
-			return fmt.Errorf("encode finding %s on %s: %w", f.CheckID, f.Resource.ARN, err)
+		if err := encodeFinding(enc, findings[i]); err != nil {
+			return err
 		}
 	}
 	if len(findings) > 0 {
@@ -66,6 +60,27 @@ func (JSON) Write(w io.Writer, r *checks.Report) error {
 	bw.WriteByte(']')
 	bw.Write(tail)
 	return bw.Flush()
+}
+
+// newFindingEncoder encodes findings as the elements of the report's findings list, indented
+// on their way to bw (indentWriter).
+func newFindingEncoder(bw *bufio.Writer) *json.Encoder {
+	enc := json.NewEncoder(&indentWriter{w: bw, prefix: "    ", indent: "  "})
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// encodeFinding writes one finding with empty lists and maps instead of null, as the contract
+// says.
+func encodeFinding(enc *json.Encoder, f checks.Finding) error {
+	f.Frameworks = nonNilFrameworks(f.Frameworks)
+	if f.Remediation.Commands == nil {
+		f.Remediation.Commands = []string{}
+	}
+	if err := enc.Encode(&f); err != nil {
+		return fmt.Errorf("encode finding %s on %s: %w", f.CheckID, f.Resource.ARN, err)
+	}
+	return nil
 }
 
 // encodeIndented writes v as indented JSON. Messages and commands hold '<', '>' and '&'

@@ -34,16 +34,23 @@ func TestJSONMatchesSchema(t *testing.T) {
 				Resource:    checks.Resource{ARN: "arn:aws:s3:::b", Type: "AWS::S3::Bucket", Name: "b", Region: "us-east-1"},
 				Frameworks:  map[string][]string{checks.FrameworkCIS: nil},
 				Remediation: checks.Remediation{Fix: checks.FixAuto}}}},
+		"organisation": orgReport(),
 	}
 	for name, r := range reports {
 		t.Run(name, func(t *testing.T) {
-			out := render(t, FormatJSON, Options{}, r)
-			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-			if err != nil {
-				t.Fatal(err)
+			outs := map[string][]byte{"whole": render(t, FormatJSON, Options{}, r)}
+			if len(r.Accounts) > 0 {
+				reports, accounts := orgReports()
+				outs["streamed"] = stream(t, FormatJSON, Options{}, reports, accounts)
 			}
-			if err := sch.Validate(inst); err != nil {
-				t.Errorf("JSON report does not match docs/report.schema.json:\n%v", err)
+			for how, out := range outs {
+				inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sch.Validate(inst); err != nil {
+					t.Errorf("JSON report (%s) does not match docs/report.schema.json:\n%v", how, err)
+				}
 			}
 		})
 	}
@@ -78,6 +85,14 @@ func TestSchemaIsStrict(t *testing.T) {
 			}
 		}},
 		{"null commands", func(d map[string]any) { finding(d, 0)["remediation"].(map[string]any)["commands"] = nil }},
+		{"bad resource account", func(d map[string]any) { finding(d, 0)["resource"].(map[string]any)["account_id"] = "prod" }},
+		{"unknown account status", func(d map[string]any) {
+			d["accounts"] = []any{map[string]any{"id": "111111111111", "status": "partial"}}
+		}},
+		{"account without id", func(d map[string]any) { d["accounts"] = []any{map[string]any{"status": "scanned"}} }},
+		{"extra account field", func(d map[string]any) {
+			d["accounts"] = []any{map[string]any{"id": "111111111111", "status": "scanned", "findings": []any{}}}
+		}},
 	}
 	golden := render(t, FormatJSON, Options{}, goldenReport())
 	for _, tc := range tests {

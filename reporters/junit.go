@@ -14,7 +14,8 @@ import (
 
 // JUnit writes JUnit XML for CI test reports (GitLab, Jenkins, Azure DevOps): one <testsuite> per
 // check id, one <testcase> per (check, resource) named by the resource ARN with the check id as
-// classname. FAIL is a <failure> carrying the message and the commands, ERROR an <error>, WAIVED
+// classname. An organisation's report has a <testsuite> per account instead (a skipped account is
+// one skipped test), its test cases still classed by check. FAIL is a <failure> carrying the message and the commands, ERROR an <error>, WAIVED
 // and not-applicable PASS findings are <skipped> with the reason.
 type JUnit struct{}
 
@@ -80,14 +81,27 @@ func (JUnit) Write(w io.Writer, r *checks.Report) error {
 	}
 
 	fs := sortedFindings(r)
+	org := len(r.Accounts) > 0
 	// The totals are attributes of the root element, written first.
 	var total junitSuite
 	for _, f := range fs {
 		total.Tests++
 		total.count(f)
 	}
+	var skippedAccounts []checks.AccountInfo
+	for _, a := range r.Accounts {
+		if a.Status == checks.AccountSkipped {
+			skippedAccounts = append(skippedAccounts, a)
+			total.Tests++
+			total.Skipped++
+		}
+	}
+	name := strings.TrimSpace("coffer " + r.AccountID)
+	if org {
+		name = "coffer organisation"
+	}
 	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
-		{Name: xml.Name{Local: "name"}, Value: strings.TrimSpace("coffer " + r.AccountID)},
+		{Name: xml.Name{Local: "name"}, Value: name},
 		{Name: xml.Name{Local: "tests"}, Value: strconv.Itoa(total.Tests)},
 		{Name: xml.Name{Local: "failures"}, Value: strconv.Itoa(total.Failures)},
 		{Name: xml.Name{Local: "errors"}, Value: strconv.Itoa(total.Errors)},
@@ -101,17 +115,38 @@ func (JUnit) Write(w io.Writer, r *checks.Report) error {
 	if err := enc.EncodeToken(root); err != nil {
 		return fmt.Errorf("encode junit: %w", err)
 	}
+	// A suite per check; in an organisation's report a suite per account, whose cases keep the
+	// check as their class.
+	suiteOf := func(f *checks.Finding) string { return f.CheckID }
+	if org {
+		suiteOf = func(f *checks.Finding) string { return f.Resource.AccountID }
+	}
+	accounts := map[string]checks.AccountInfo{}
+	for _, a := range r.Accounts {
+		accounts[a.ID] = a
+	}
 	for i := 0; i < len(fs); {
-		id := fs[i].CheckID
-		rule := rules[id]
-		suite := junitSuite{Name: id, Timestamp: stamp, Properties: []junitProperty{
-			{Name: "title", Value: rule.Title},
-			{Name: "severity", Value: rule.Severity.String()},
-			{Name: "service", Value: rule.Service},
-		}}
-		for ; i < len(fs) && fs[i].CheckID == id; i++ {
+		key := suiteOf(&fs[i])
+		var suite junitSuite
+		if org {
+			a := accounts[key]
+			suite = junitSuite{Name: key, Timestamp: stamp, Properties: []junitProperty{
+				{Name: "account", Value: key}, {Name: "name", Value: a.Name}, {Name: "status", Value: cmp.Or(a.Status, checks.AccountScanned)},
+			}}
+			if a.Name != "" {
+				suite.Name += " (" + a.Name + ")"
+			}
+		} else {
+			rule := rules[key]
+			suite = junitSuite{Name: key, Timestamp: stamp, Properties: []junitProperty{
+				{Name: "title", Value: rule.Title},
+				{Name: "severity", Value: rule.Severity.String()},
+				{Name: "service", Value: rule.Service},
+			}}
+		}
+		for ; i < len(fs) && suiteOf(&fs[i]) == key; i++ {
 			f := fs[i]
-			tc := junitCase{Name: cmp.Or(f.Resource.ARN, f.Resource.Name), Classname: id}
+			tc := junitCase{Name: cmp.Or(f.Resource.ARN, f.Resource.Name), Classname: f.CheckID}
 			switch {
 			case f.Status == checks.StatusFail:
 				tc.Failure = &junitProblem{Message: clipProse(f.Message), Type: f.Severity.String(), Body: junitBody(f)}
@@ -125,6 +160,18 @@ func (JUnit) Write(w io.Writer, r *checks.Report) error {
 			suite.count(f)
 			suite.Cases = append(suite.Cases, tc)
 			suite.Tests++
+		}
+		if err := enc.EncodeElement(suite, xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+			return fmt.Errorf("encode junit: %w", err)
+		}
+	}
+	// A skipped account has no findings: it is a suite with one skipped test, so that CI shows it.
+	for _, a := range skippedAccounts {
+		suite := junitSuite{Name: a.ID, Tests: 1, Skipped: 1, Timestamp: stamp, Properties: []junitProperty{
+			{Name: "account", Value: a.ID}, {Name: "name", Value: a.Name}, {Name: "status", Value: a.Status},
+		}, Cases: []junitCase{{Name: "arn:aws:iam::" + a.ID + ":root", Classname: "account", Skipped: &junitSkipped{Message: clipProse(strings.TrimSuffix("Not scanned: "+a.Error, ": "))}}}}
+		if a.Name != "" {
+			suite.Name += " (" + a.Name + ")"
 		}
 		if err := enc.EncodeElement(suite, xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
 			return fmt.Errorf("encode junit: %w", err)

@@ -1,6 +1,9 @@
 // Package reporters renders a *checks.Report in the output formats of DESIGN §5–§7 and §15: a
 // terminal table, the JSON contract, SARIF for GitHub code scanning, JUnit XML for CI test
-// reports, Markdown for pull-request comments and a self-contained HTML page. The table, JSON and
+// reports, Markdown for job summaries and pull-request comments and a self-contained HTML page.
+// The formats for people group what repeats (GroupFindings, Options.GroupBy) and stay within the
+// limits of where they are read; the formats for machines keep one entry per finding, and JSON
+// and SARIF can be written account by account for an organisation (NewStream). The table, JSON and
 // Markdown reporters also render a *checks.Diff (`coffer diff`, DiffReporter), with the same
 // escaping, and the table and JSON the check catalog (`coffer checks`, CatalogReporter);
 // WriteExplanation is `coffer explain`. Reporters never modify what they are given and write the
@@ -30,12 +33,22 @@ type Options struct {
 	Color bool
 	// ShowPass lists PASS findings in the table and Markdown (JSON, JUnit always have them).
 	ShowPass bool
+	// GroupBy says what one entry of the table and Markdown is (GroupFindings); "" is
+	// GroupByCheck. JSON, SARIF and JUnit keep one entry per finding.
+	GroupBy GroupBy
+	// ReportURL, when set, is where the Markdown reports point readers for the full report
+	// (e.g. the workflow run's artifacts).
+	ReportURL string
 	// Category is appended to the SARIF automationDetails.id ("coffer/<account>/<category>/") so
 	// uploads for different regions or parts of a split land in separate GitHub categories.
 	Category string
 	// Region is the scanned account's home region: the region of the Security Hub the ASFF findings
 	// are for (their ProductArn), and the region OCSF gives resources that have none (IAM).
 	Region string
+
+	// orgRunElsewhere leaves the organisation run out of an organisation's SARIF log: another file
+	// of the split holds it (sarifOrgFiles).
+	orgRunElsewhere bool
 }
 
 // The formats, in the order Formats lists them.
@@ -45,23 +58,26 @@ const (
 	FormatSARIF    = "sarif"
 	FormatJUnit    = "junit"
 	FormatMarkdown = "markdown"
-	FormatHTML     = "html"
-	FormatASFF     = "asff"
-	FormatOCSF     = "ocsf"
+	// FormatMarkdownComment is Markdown that fits in a pull-request comment.
+	FormatMarkdownComment = "markdown-comment"
+	FormatHTML            = "html"
+	FormatASFF            = "asff"
+	FormatOCSF            = "ocsf"
 )
 
 // registry maps a format name to its constructor. Adding a format is its file, its test, its
 // golden file and one line here; a format renders diffs or the catalog too when its reporter
 // implements DiffReporter or CatalogReporter.
 var registry = map[string]func(Options) Reporter{
-	FormatTable:    func(o Options) Reporter { return &Table{Options: o} },
-	FormatJSON:     func(o Options) Reporter { return &JSON{} },
-	FormatSARIF:    func(o Options) Reporter { return &SARIF{Options: o} },
-	FormatJUnit:    func(o Options) Reporter { return &JUnit{} },
-	FormatMarkdown: func(o Options) Reporter { return &Markdown{Options: o} },
-	FormatHTML:     func(o Options) Reporter { return &HTML{Options: o} },
-	FormatASFF:     func(o Options) Reporter { return &ASFF{Options: o} },
-	FormatOCSF:     func(o Options) Reporter { return &OCSF{Options: o} },
+	FormatTable:           func(o Options) Reporter { return &Table{Options: o} },
+	FormatJSON:            func(o Options) Reporter { return &JSON{} },
+	FormatSARIF:           func(o Options) Reporter { return &SARIF{Options: o} },
+	FormatJUnit:           func(o Options) Reporter { return &JUnit{} },
+	FormatMarkdown:        func(o Options) Reporter { return &Markdown{Options: o} },
+	FormatMarkdownComment: func(o Options) Reporter { return &MarkdownComment{Options: o} },
+	FormatHTML:            func(o Options) Reporter { return &HTML{Options: o} },
+	FormatASFF:            func(o Options) Reporter { return &ASFF{Options: o} },
+	FormatOCSF:            func(o Options) Reporter { return &OCSF{Options: o} },
 }
 
 var (
@@ -70,6 +86,7 @@ var (
 	_ Reporter = (*SARIF)(nil)
 	_ Reporter = (*JUnit)(nil)
 	_ Reporter = (*Markdown)(nil)
+	_ Reporter = (*MarkdownComment)(nil)
 	_ Reporter = (*HTML)(nil)
 	_ Reporter = (*ASFF)(nil)
 	_ Reporter = (*OCSF)(nil)
@@ -123,6 +140,10 @@ func SplitNotice(files []OutputFile) string {
 	for _, f := range files {
 		failing += f.Report.Summary.Fail
 	}
+	if len(files[0].Report.Accounts) > 0 {
+		return fmt.Sprintf("the accounts' runs exceed the %d GitHub takes per SARIF file; SARIF split into %s..%d.sarif (upload each; an account keeps its category in any file)",
+			MaxSARIFRuns, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
+	}
 	return fmt.Sprintf("%d failing results exceed the %d GitHub shows per run; SARIF split into %s..%d.sarif (upload each)",
 		failing, SARIFResultsPerFile, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
 }
@@ -151,8 +172,8 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // errNilReport is returned by every reporter given a nil report.
 var errNilReport = errors.New("nil report")
 
-// sortedFindings returns the findings sorted by (check_id, resource ARN, status), the order of
-// DESIGN §6: the report's own slice when it is sorted already, as the engine's are (a large
+// sortedFindings returns the findings sorted by (account, check_id, resource ARN, status), the
+// order of DESIGN §6 within an account and of checks.MergeReports across accounts: the report's own slice when it is sorted already, as the engine's are (a large
 // account's 130k findings, 33 MB, are then not copied), else a sorted copy. Callers must not
 // modify it.
 func sortedFindings(r *checks.Report) []checks.Finding {
@@ -166,6 +187,7 @@ func sortedFindings(r *checks.Report) []checks.Finding {
 
 func compareFindings(a, b checks.Finding) int {
 	return cmp.Or(
+		cmp.Compare(a.Resource.AccountID, b.Resource.AccountID),
 		cmp.Compare(a.CheckID, b.CheckID),
 		cmp.Compare(a.Resource.ARN, b.Resource.ARN),
 		cmp.Compare(a.Status, b.Status),
@@ -201,18 +223,35 @@ type counts struct {
 }
 
 func countFindings(fs []checks.Finding) counts {
-	c := counts{byStatus: map[checks.Status]int{}, bySev: map[checks.Severity]map[checks.Status]int{}}
-	for _, f := range fs {
-		c.byStatus[f.Status]++
-		if c.bySev[f.Severity] == nil {
-			c.bySev[f.Severity] = map[checks.Status]int{}
-		}
-		c.bySev[f.Severity][f.Status]++
-		if f.InBaseline {
-			c.known++
-		}
+	c := newCounts()
+	for i := range fs {
+		c.add(&fs[i])
 	}
 	return c
+}
+
+// countPtrs is countFindings of findings the formats for people have picked.
+func countPtrs(fs []*checks.Finding) counts {
+	c := newCounts()
+	for _, f := range fs {
+		c.add(f)
+	}
+	return c
+}
+
+func newCounts() counts {
+	return counts{byStatus: map[checks.Status]int{}, bySev: map[checks.Severity]map[checks.Status]int{}}
+}
+
+func (c *counts) add(f *checks.Finding) {
+	c.byStatus[f.Status]++
+	if c.bySev[f.Severity] == nil {
+		c.bySev[f.Severity] = map[checks.Status]int{}
+	}
+	c.bySev[f.Severity][f.Status]++
+	if f.InBaseline {
+		c.known++
+	}
 }
 
 // knownPrefix and knownNote mark a FAIL that the baseline report of `scan --baseline` already had.
@@ -242,6 +281,14 @@ func summaryLine(c counts) string {
 		plural(c.byStatus[checks.StatusError], "error", "errors"),
 		c.byStatus[checks.StatusPass], c.byStatus[checks.StatusWaived])
 	return b.String()
+}
+
+// pluralWord is one or many by n.
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func plural(n int, one, many string) string {

@@ -21,19 +21,44 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // goldenCases are the files in testdata/, each the golden report rendered by one reporter.
+//
+// The report.* files are of goldenReport, a workshop-sized account in which nothing repeats: they
+// read as they did before grouping. grouped.* show what repeats grouped (groupedReport), org.* an
+// organisation (orgReport).
 var goldenCases = []struct {
 	file   string
 	format string
 	opts   Options
+	report func() *checks.Report // nil: goldenReport
 }{
-	{"report.table.golden", FormatTable, Options{}},
-	{"report.table-showpass.golden", FormatTable, Options{ShowPass: true}},
-	{"report.json.golden", FormatJSON, Options{}},
-	{"report.sarif.golden", FormatSARIF, Options{}},
-	{"report.junit.xml.golden", FormatJUnit, Options{}},
-	{"report.md.golden", FormatMarkdown, Options{}},
-	{"report.asff.json.golden", FormatASFF, Options{}},
-	{"report.ocsf.json.golden", FormatOCSF, Options{}},
+	{"report.table.golden", FormatTable, Options{}, nil},
+	{"report.table-showpass.golden", FormatTable, Options{ShowPass: true}, nil},
+	{"report.json.golden", FormatJSON, Options{}, nil},
+	{"report.sarif.golden", FormatSARIF, Options{}, nil},
+	{"report.junit.xml.golden", FormatJUnit, Options{}, nil},
+	{"report.md.golden", FormatMarkdown, Options{}, nil},
+	{"report.asff.json.golden", FormatASFF, Options{}, nil},
+	{"report.ocsf.json.golden", FormatOCSF, Options{}, nil},
+	{"grouped.table.golden", FormatTable, Options{}, groupedReport},
+	{"grouped.table-resource.golden", FormatTable, Options{GroupBy: GroupByResource}, groupedReport},
+	{"grouped.table-none.golden", FormatTable, Options{GroupBy: GroupByNone}, groupedReport},
+	{"grouped.md.golden", FormatMarkdown, Options{}, groupedReport},
+	{"grouped.md-resource.golden", FormatMarkdown, Options{GroupBy: GroupByResource}, groupedReport},
+	{"org.table.golden", FormatTable, Options{}, orgReport},
+	{"org.table-account.golden", FormatTable, Options{GroupBy: GroupByAccount}, orgReport},
+	{"org.md.golden", FormatMarkdown, Options{}, orgReport},
+	{"org.md-account.golden", FormatMarkdown, Options{GroupBy: GroupByAccount}, orgReport},
+	{"org.json.golden", FormatJSON, Options{}, orgReport},
+	{"org.sarif.golden", FormatSARIF, Options{}, orgReport},
+	{"org.junit.xml.golden", FormatJUnit, Options{}, orgReport},
+}
+
+// reportOf is the report a golden case renders.
+func reportOf(f func() *checks.Report) *checks.Report {
+	if f == nil {
+		return goldenReport()
+	}
+	return f()
 }
 
 func render(t *testing.T, format string, opts Options, r *checks.Report) []byte {
@@ -52,7 +77,7 @@ func render(t *testing.T, format string, opts Options, r *checks.Report) []byte 
 func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.file, func(t *testing.T) {
-			got := render(t, tc.format, tc.opts, goldenReport())
+			got := render(t, tc.format, tc.opts, reportOf(tc.report))
 			path := filepath.Join("testdata", tc.file)
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -75,12 +100,12 @@ func TestGolden(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.file, func(t *testing.T) {
-			r := goldenReport()
+			r := reportOf(tc.report)
 			first := render(t, tc.format, tc.opts, r)
-			if diff := cmp.Diff(goldenReport(), r); diff != "" {
+			if diff := cmp.Diff(reportOf(tc.report), r); diff != "" {
 				t.Fatalf("reporter modified the report (-before +after):\n%s", diff)
 			}
-			shuffled := goldenReport()
+			shuffled := reportOf(tc.report)
 			rng := rand.New(rand.NewPCG(1, 2))
 			rng.Shuffle(len(shuffled.Findings), func(i, j int) {
 				shuffled.Findings[i], shuffled.Findings[j] = shuffled.Findings[j], shuffled.Findings[i]
@@ -113,7 +138,7 @@ func TestEmptyReport(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	if got, want := Formats(), []string{"asff", "html", "json", "junit", "markdown", "ocsf", "sarif", "table"}; !slices.Equal(got, want) {
+	if got, want := Formats(), []string{"asff", "html", "json", "junit", "markdown", "markdown-comment", "ocsf", "sarif", "table"}; !slices.Equal(got, want) {
 		t.Errorf("Formats() = %v, want %v", got, want)
 	}
 	tests := []struct {
@@ -123,8 +148,8 @@ func TestNew(t *testing.T) {
 		{"table", ""},
 		{"SARIF", ""},
 		{" json ", ""},
-		{"yaml", `unknown format "yaml" (known: asff, html, json, junit, markdown, ocsf, sarif, table)`},
-		{"", `unknown format "" (known: asff, html, json, junit, markdown, ocsf, sarif, table)`},
+		{"yaml", `unknown format "yaml" (known: asff, html, json, junit, markdown, markdown-comment, ocsf, sarif, table)`},
+		{"", `unknown format "" (known: asff, html, json, junit, markdown, markdown-comment, ocsf, sarif, table)`},
 	}
 	for _, tc := range tests {
 		_, err := New(tc.format, Options{})
@@ -293,5 +318,35 @@ func TestNotApplicable(t *testing.T) {
 		if got := NotApplicable(tc.f); got != tc.want {
 			t.Errorf("%s: NotApplicable = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestJUnitOrganisation: an organisation's JUnit has a suite per account, the skipped account as
+// one skipped test, and cases still classed by check.
+func TestJUnitOrganisation(t *testing.T) {
+	out := render(t, FormatJUnit, Options{}, orgReport())
+	var doc junitSuites
+	if err := xml.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("junit is not valid XML: %v", err)
+	}
+	var names []string
+	tests := 0
+	for _, s := range doc.Suites {
+		names = append(names, s.Name)
+		tests += s.Tests
+		for _, c := range s.Cases {
+			if s.Name != "444444444444 (sandbox)" && !strings.Contains(c.Classname, "-") {
+				t.Errorf("suite %s: case %s has class %q, not a check id", s.Name, c.Name, c.Classname)
+			}
+		}
+	}
+	want := []string{"111111111111 (prod)", "222222222222 (staging)", "333333333333 (legacy)", "444444444444 (sandbox)"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("suites (-want +got):\n%s", diff)
+	}
+	r := orgReport()
+	if doc.Tests != len(r.Findings)+1 || tests != doc.Tests || doc.Failures != r.Summary.Fail || doc.Errors != r.Summary.Error {
+		t.Errorf("totals tests %d (suites %d) failures %d errors %d; want %d tests, %d failures, %d errors",
+			doc.Tests, tests, doc.Failures, doc.Errors, len(r.Findings)+1, r.Summary.Fail, r.Summary.Error)
 	}
 }

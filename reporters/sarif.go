@@ -85,24 +85,16 @@ func (s *SARIF) Write(w io.Writer, r *checks.Report) error {
 	if r == nil {
 		return errNilReport
 	}
-	texts := &sarifTexts{}
-	log, nResults := s.build(r, texts)
-	if nResults > MaxSARIFResults {
-		return fmt.Errorf("sarif: %d results exceed GitHub's limit of %d per run; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
-			nResults, MaxSARIFResults, ErrSARIFLimit)
+	runs := s.runsOf(r)
+	for _, run := range runs {
+		if n := run.results(); n > MaxSARIFResults {
+			return fmt.Errorf("sarif: %d results exceed GitHub's limit of %d per run; split the report (reporters.SplitSARIF) and upload each part with its own category: %w",
+				n, MaxSARIFResults, ErrSARIFLimit)
+		}
 	}
-	skeleton, err := encodeSARIF(log)
+	texts, skeleton, err := s.encodeRuns(runs)
 	if err != nil {
 		return err
-	}
-	if !texts.placedOnce(skeleton.Bytes()) {
-		// Some other string of the log looks like a placeholder (a rule text could, in theory):
-		// encode everything in place instead.
-		texts = nil
-		log, _ = s.build(r, nil)
-		if skeleton, err = encodeSARIF(log); err != nil {
-			return err
-		}
 	}
 	limit := cmp.Or(s.gzipLimit, MaxSARIFGzipBytes)
 	// The size is measured on the way to nowhere, so nothing is written unless the log fits.
@@ -286,8 +278,128 @@ func pruneSARIFDefaults(v any) any {
 	}
 }
 
-// build makes the go-sarif model of the log, with the long strings in texts (see sarifTexts).
-func (s *SARIF) build(r *checks.Report, texts *sarifTexts) (*sarif.Report, int) {
+// sarifRun is one run of a log: the findings of one account (or a part of them) under one
+// automation category, or an organisation's run of notices.
+type sarifRun struct {
+	report   *checks.Report
+	category string
+	// times says whether the run's invocation carries the report's start and end: an account's
+	// run in an organisation's log does not, so that a log written account by account
+	// (NewStream) is the same as one written whole.
+	times bool
+	// org makes the organisation's run: no rules or results, the notices and the accounts not
+	// scanned, under automation id coffer/organisation/<category>/.
+	org bool
+}
+
+// results is how many results the run has (its FAIL findings).
+func (run sarifRun) results() int {
+	if run.org {
+		return 0
+	}
+	n := 0
+	for i := range run.report.Findings {
+		if run.report.Findings[i].Status == checks.StatusFail {
+			n++
+		}
+	}
+	return n
+}
+
+// runsOf is what a report's log holds: the report of one account is one run; an organisation's
+// is a run per account that has findings (parts of at most SARIFResultsPerFile results, so
+// GitHub shows every alert) and, when there are notices or accounts that were not scanned, an
+// organisation run saying so.
+func (s *SARIF) runsOf(r *checks.Report) []sarifRun {
+	if len(r.Accounts) == 0 {
+		return []sarifRun{{report: r, category: s.Options.Category, times: true}}
+	}
+	var runs []sarifRun
+	fs := sortedFindings(r)
+	for _, sec := range accountSections(r, shownFindings(fs, true)) {
+		if len(sec.findings) == 0 {
+			continue
+		}
+		runs = append(runs, s.accountRuns(accountReport(r, sec))...)
+	}
+	if org := orgRun(r, s.Options.Category); org != nil && !s.Options.orgRunElsewhere {
+		runs = append(runs, *org)
+	}
+	return runs
+}
+
+// accountReport is the report of one account of an organisation report, without notices (they go
+// to the organisation run).
+func accountReport(r *checks.Report, sec accountSection) *checks.Report {
+	cp := *r
+	cp.AccountID = sec.info.ID
+	cp.Accounts, cp.Notices = nil, nil
+	cp.Findings = make([]checks.Finding, len(sec.findings))
+	for i, f := range sec.findings {
+		cp.Findings[i] = *f
+	}
+	cp.Summarize()
+	return &cp
+}
+
+// accountRuns are the runs of one account's report in an organisation's log.
+func (s *SARIF) accountRuns(r *checks.Report) []sarifRun {
+	parts := SplitSARIF(r, SARIFResultsPerFile)
+	runs := make([]sarifRun, len(parts))
+	for i, part := range parts {
+		cat := s.Options.Category
+		if len(parts) > 1 {
+			cat = strings.Trim(cat+"/"+fmt.Sprintf("part-%d", i+1), "/")
+		}
+		runs[i] = sarifRun{report: part, category: cat}
+	}
+	return runs
+}
+
+// orgRun is the organisation run of r (notices, accounts not scanned), nil when it has nothing to
+// say.
+func orgRun(r *checks.Report, category string) *sarifRun {
+	notScanned := slices.ContainsFunc(r.Accounts, func(a checks.AccountInfo) bool { return a.Status != checks.AccountScanned })
+	if len(r.Notices) == 0 && !notScanned {
+		return nil
+	}
+	return &sarifRun{report: r, category: category, times: true, org: true}
+}
+
+// encodeRuns encodes a log of runs with its long strings kept apart (sarifTexts), or in place
+// when a string of the log looks like one of their placeholders.
+func (s *SARIF) encodeRuns(runs []sarifRun) (*sarifTexts, *bytes.Buffer, error) {
+	texts := &sarifTexts{}
+	skeleton, err := encodeSARIF(s.buildLog(runs, texts))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !texts.placedOnce(skeleton.Bytes()) {
+		// Some other string of the log looks like a placeholder (a rule text could, in theory):
+		// encode everything in place instead.
+		texts = nil
+		if skeleton, err = encodeSARIF(s.buildLog(runs, nil)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return texts, skeleton, nil
+}
+
+func (s *SARIF) buildLog(runs []sarifRun, texts *sarifTexts) *sarif.Report {
+	log := sarif.NewReport()
+	for _, run := range runs {
+		if run.org {
+			log.AddRun(buildOrgRun(run, texts))
+		} else {
+			log.AddRun(buildRun(run, texts))
+		}
+	}
+	return log
+}
+
+// buildRun makes the go-sarif model of a run, with the long strings in texts (see sarifTexts).
+func buildRun(sr sarifRun, texts *sarifTexts) *sarif.Run {
+	r := sr.report
 	rules := sortedRules(r)
 	ruleIndex := make(map[string]int, len(rules))
 	byID := make(map[string]checks.Rule, len(rules))
@@ -299,22 +411,20 @@ func (s *SARIF) build(r *checks.Report, texts *sarifTexts) (*sarif.Report, int) 
 		byID[rule.ID] = rule
 		run.Tool.Driver.AddRule(sarifRule(rule))
 	}
-	run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(automationID(r.AccountID, s.Options.Category)))
+	run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(automationID(r.AccountID, sr.category)))
 
 	inv := sarif.NewInvocation().WithExecutionSuccessful(true)
-	if !r.StartedAt.IsZero() {
+	if sr.times && !r.StartedAt.IsZero() {
 		inv.WithStartTimeUtc(r.StartedAt.UTC().Format(time.RFC3339))
 	}
-	if !r.FinishedAt.IsZero() {
+	if sr.times && !r.FinishedAt.IsZero() {
 		inv.WithEndTimeUtc(r.FinishedAt.UTC().Format(time.RFC3339))
 	}
 
-	n := 0
 	for _, f := range sortedFindings(r) {
 		switch f.Status {
 		case checks.StatusFail:
 			run.AddResult(sarifResult(r, f, byID[f.CheckID], ruleIndex[f.CheckID], texts))
-			n++
 		case checks.StatusWaived:
 			inv.AddToolExecutionNotification(sarif.NewNotification().
 				WithLevel(sarif.LevelNote).
@@ -337,10 +447,48 @@ func (s *SARIF) build(r *checks.Report, texts *sarifTexts) (*sarif.Report, int) 
 			WithLevel(sarif.LevelWarning).WithMessage(sarif.NewTextMessage(texts.ref(clipProse(notice)))))
 	}
 	run.AddInvocation(inv)
+	return run
+}
 
-	log := sarif.NewReport()
-	log.AddRun(run)
-	return log, n
+// buildOrgRun makes the organisation run: no rules and no results (its category never has any,
+// so uploading it closes no alert), the organisation's notices and a notification for each
+// account that was not scanned.
+func buildOrgRun(sr sarifRun, texts *sarifTexts) *sarif.Run {
+	r := sr.report
+	run := sarif.NewRunWithInformationURI("coffer", InformationURI)
+	run.Tool.Driver.WithVersion(cmp.Or(r.Tool.Version, "unknown"))
+	run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(automationID("organisation", sr.category)))
+	inv := sarif.NewInvocation().WithExecutionSuccessful(true)
+	if !r.StartedAt.IsZero() {
+		inv.WithStartTimeUtc(r.StartedAt.UTC().Format(time.RFC3339))
+	}
+	if !r.FinishedAt.IsZero() {
+		inv.WithEndTimeUtc(r.FinishedAt.UTC().Format(time.RFC3339))
+	}
+	for _, a := range r.Accounts {
+		if a.Status == checks.AccountScanned {
+			continue
+		}
+		level := sarif.LevelError
+		if a.Status == checks.AccountSkipped {
+			level = sarif.LevelNote
+		}
+		msg := "Account " + a.ID
+		if a.Name != "" {
+			msg += " (" + a.Name + ")"
+		}
+		msg += " was not scanned (" + a.Status + ")"
+		if a.Error != "" {
+			msg += ": " + a.Error
+		}
+		inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel(level).WithMessage(sarif.NewTextMessage(texts.ref(clipProse(msg)))))
+	}
+	for _, notice := range r.Notices {
+		inv.AddToolExecutionNotification(sarif.NewNotification().
+			WithLevel(sarif.LevelWarning).WithMessage(sarif.NewTextMessage(texts.ref(clipProse(notice)))))
+	}
+	run.AddInvocation(inv)
+	return run
 }
 
 func sarifRule(rule checks.Rule) *sarif.ReportingDescriptor {
@@ -663,6 +811,9 @@ func SplitSARIF(r *checks.Report, maxResults int) []*checks.Report {
 // automation category opts.Category + "/part-N" (GitHub replaces an earlier upload of the same
 // category, so parts sharing one would replace each other). A log that fits is path itself.
 func sarifFiles(path string, r *checks.Report, opts Options) []OutputFile {
+	if len(r.Accounts) > 0 {
+		return sarifOrgFiles(path, r, opts)
+	}
 	parts := SplitSARIF(r, SARIFResultsPerFile)
 	if len(parts) == 1 {
 		return []OutputFile{{Path: path, Report: r, Options: opts}}
@@ -675,6 +826,60 @@ func sarifFiles(path string, r *checks.Report, opts Options) []OutputFile {
 		files[i] = OutputFile{Path: fmt.Sprintf("%s.part-%d.sarif", base, i+1), Report: part, Options: po}
 	}
 	return files
+}
+
+// MaxSARIFRuns is the most runs GitHub accepts in one SARIF file.
+const MaxSARIFRuns = 20
+
+// sarifOrgFiles splits an organisation's SARIF log, a run per account (and parts of accounts
+// beyond SARIFResultsPerFile results), into NAME.part-N.sarif files of at most MaxSARIFRuns runs.
+// An account's runs are never spread over files, and keep their automation category wherever
+// they are, so that GitHub keeps each account's alerts across nights however the files fall. The
+// organisation run (notices, accounts not scanned) is in the first file only.
+func sarifOrgFiles(path string, r *checks.Report, opts Options) []OutputFile {
+	s := &SARIF{Options: opts}
+	limit := MaxSARIFRuns
+	if orgRun(r, "") != nil {
+		limit--
+	}
+	var files [][]accountSection
+	var cur []accountSection
+	n := 0
+	for _, sec := range accountSections(r, shownFindings(sortedFindings(r), true)) {
+		if len(sec.findings) == 0 {
+			continue
+		}
+		k := len(s.accountRuns(accountReport(r, sec)))
+		if n+k > limit && len(cur) > 0 {
+			files = append(files, cur)
+			cur, n, limit = nil, 0, MaxSARIFRuns
+		}
+		cur = append(cur, sec)
+		n += k
+	}
+	files = append(files, cur)
+	if len(files) == 1 {
+		return []OutputFile{{Path: path, Report: r, Options: opts}}
+	}
+	base := strings.TrimSuffix(path, ".sarif")
+	out := make([]OutputFile, len(files))
+	for i, secs := range files {
+		cp := *r
+		cp.Findings = nil
+		for _, sec := range secs {
+			for _, f := range sec.findings {
+				cp.Findings = append(cp.Findings, *f)
+			}
+		}
+		po := opts
+		if i > 0 {
+			cp.Notices = nil
+			po.orgRunElsewhere = true
+		}
+		cp.Summarize()
+		out[i] = OutputFile{Path: fmt.Sprintf("%s.part-%d.sarif", base, i+1), Report: &cp, Options: po}
+	}
+	return out
 }
 
 // frameworkNames lists the frameworks of fw: CIS, FSBP and the workshop first, then others sorted.

@@ -427,6 +427,11 @@ func TestSARIFMultitool(t *testing.T) {
 		{"split part", render(t, FormatSARIF, Options{Category: "part-2"}, SplitSARIF(bigReport(30), 10)[1]), false},
 		{"empty scan", render(t, FormatSARIF, Options{}, &checks.Report{SchemaVersion: "1",
 			Tool: checks.Tool{Name: "coffer", Version: "dev"}, AccountID: fixtureAccount}), false},
+		{"organisation", render(t, FormatSARIF, Options{Category: "nightly"}, orgReport()), false},
+		{"organisation, streamed", func() []byte {
+			reports, accounts := orgReports()
+			return stream(t, FormatSARIF, Options{}, reports, accounts)
+		}(), false},
 		{"broken control", broken, true},
 	}
 	dir := t.TempDir()
@@ -539,5 +544,111 @@ func TestSARIFBaselineState(t *testing.T) {
 		if state != "(absent)" {
 			t.Errorf("%s: baselineState without a baseline", key)
 		}
+	}
+}
+
+// manyAccounts is an organisation of n accounts, each with goldenReport's findings, the first
+// one too many to fit one run, and a skipped account.
+func manyAccounts(n int) *checks.Report {
+	var reports []*checks.Report
+	var accounts []checks.AccountInfo
+	for i := range n {
+		id := fmt.Sprintf("%012d", 600000000000+i)
+		r := accountCopy(goldenReport(), id)
+		if i == 0 {
+			big := bigReport(SARIFResultsPerFile + 10)
+			for _, f := range big.Findings {
+				f.Resource.AccountID = id
+				r.Findings = append(r.Findings, f)
+			}
+			slices.SortFunc(r.Findings, compareFindings)
+		}
+		r.Summarize()
+		reports = append(reports, r)
+		accounts = append(accounts, checks.AccountInfo{ID: id, Status: checks.AccountScanned})
+	}
+	accounts = append(accounts, checks.AccountInfo{ID: "999999999999", Status: checks.AccountSkipped, Error: "suspended"})
+	return checks.MergeReports(reports, accounts)
+}
+
+// TestSARIFOrganisationRuns: an organisation's log has a run per account (parts of accounts
+// beyond what GitHub shows), each with its own automation category, and an organisation run for
+// what is not an account's; split into files, no file has more runs than GitHub takes, an
+// account's runs stay together and keep their category whatever file they land in.
+func TestSARIFOrganisationRuns(t *testing.T) {
+	type run struct {
+		ID      string
+		Results int
+	}
+	runsOf := func(b []byte) []run {
+		var doc struct {
+			Runs []struct {
+				AutomationDetails struct {
+					ID string `json:"id"`
+				} `json:"automationDetails"`
+				Results []any `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var out []run
+		for _, r := range doc.Runs {
+			out = append(out, run{r.AutomationDetails.ID, len(r.Results)})
+		}
+		return out
+	}
+	small := runsOf(render(t, FormatSARIF, Options{Category: "nightly"}, manyAccounts(3)))
+	var ids []string
+	total := 0
+	for _, r := range small {
+		ids = append(ids, r.ID)
+		total += r.Results
+		if r.Results > SARIFResultsPerFile {
+			t.Errorf("run %s has %d results; GitHub shows %d", r.ID, r.Results, SARIFResultsPerFile)
+		}
+	}
+	wantIDs := []string{"coffer/600000000000/nightly/part-1/", "coffer/600000000000/nightly/part-2/",
+		"coffer/600000000001/nightly/", "coffer/600000000002/nightly/", "coffer/organisation/nightly/"}
+	if diff := cmp.Diff(wantIDs, ids); diff != "" {
+		t.Errorf("runs of an organisation (-want +got):\n%s", diff)
+	}
+	if want := SARIFResultsPerFile + 10 + 3*7; total != want {
+		t.Errorf("%d results in all, want %d (every FAIL finding)", total, want)
+	}
+	if r := small[len(small)-1]; r.Results != 0 {
+		t.Errorf("the organisation run has %d results, want none", r.Results)
+	}
+
+	files := OutputFiles(FormatSARIF, "out/coffer.sarif", manyAccounts(30), Options{Category: "nightly"})
+	if len(files) != 2 {
+		t.Fatalf("%d files, want 2 (32 runs)", len(files))
+	}
+	if notice, want := SplitNotice(files), "the accounts' runs exceed the 20 GitHub takes per SARIF file; SARIF split into out/coffer.part-1..2.sarif"; !strings.HasPrefix(notice, want) {
+		t.Errorf("SplitNotice = %q, want it to start with %q", notice, want)
+	}
+	seen := map[string]string{}
+	for i, f := range files {
+		if want := fmt.Sprintf("out/coffer.part-%d.sarif", i+1); f.Path != want {
+			t.Errorf("file %d is %s, want %s", i, f.Path, want)
+		}
+		runs := runsOf(render(t, FormatSARIF, f.Options, f.Report))
+		if len(runs) > MaxSARIFRuns {
+			t.Errorf("%s has %d runs, GitHub takes %d", f.Path, len(runs), MaxSARIFRuns)
+		}
+		for _, r := range runs {
+			if other, dup := seen[r.ID]; dup {
+				t.Errorf("category %s in %s and %s: the second upload would replace the first", r.ID, other, f.Path)
+			}
+			seen[r.ID] = f.Path
+		}
+	}
+	for _, id := range []string{"coffer/600000000000/nightly/part-2/", "coffer/600000000001/nightly/", "coffer/600000000029/nightly/", "coffer/organisation/nightly/"} {
+		if seen[id] == "" {
+			t.Errorf("no run %s in the files", id)
+		}
+	}
+	if seen["coffer/600000000000/nightly/part-1/"] != seen["coffer/600000000000/nightly/part-2/"] {
+		t.Error("an account's parts are in different files")
 	}
 }

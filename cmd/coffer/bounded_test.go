@@ -54,12 +54,14 @@ func longNameSnapshot(tb testing.TB, n int) (string, int) {
 var reportFactor = map[string]float64{
 	reporters.FormatTable:    0.1,
 	reporters.FormatMarkdown: 0.1,
-	reporters.FormatHTML:     0.1,
-	reporters.FormatSARIF:    3,
-	reporters.FormatJUnit:    3,
-	reporters.FormatJSON:     9,
-	reporters.FormatASFF:     3,
-	reporters.FormatOCSF:     9,
+	// At most MaxCommentBytes whatever the snapshot.
+	reporters.FormatMarkdownComment: 0.1,
+	reporters.FormatHTML:            0.1,
+	reporters.FormatSARIF:           3,
+	reporters.FormatJUnit:           3,
+	reporters.FormatJSON:            9,
+	reporters.FormatASFF:            3,
+	reporters.FormatOCSF:            9,
 }
 
 func TestScanLongNameOutputBounded(t *testing.T) {

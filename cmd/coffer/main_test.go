@@ -294,3 +294,26 @@ func TestScanWritesSeveralFormatsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestScanGroupBy: --group-by picks what one entry of the table and Markdown is, --detail is
+// --group-by none, and a grouping that does not exist is a usage error.
+func TestScanGroupBy(t *testing.T) {
+	snap := writeSnapshot(t, nil)
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"--format", "table", "--group-by", "resource"}, exitFindings, "RESOURCES"},
+		{[]string{"--format", "markdown-comment", "--report-url", "https://ci.example/run/7"}, exitFindings, "## coffer: "},
+		{[]string{"--format", "table", "--detail"}, exitFindings, "s3-bucket-versioning"},
+		{[]string{"--format", "table", "--group-by", "severity"}, exitUsage, `--group-by: unknown grouping "severity"`},
+		{[]string{"--format", "table", "--detail", "--group-by", "resource"}, exitUsage, "--detail is --group-by none"},
+	}
+	for _, tc := range tests {
+		r := runCLI(t, append([]string{"scan", "--snapshot", snap}, tc.args...)...)
+		if r.code != tc.wantCode || !strings.Contains(r.stdout+r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q in:\n%s%s", tc.args, r.code, tc.wantCode, tc.want, r.stdout, r.stderr)
+		}
+	}
+}

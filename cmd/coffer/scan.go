@@ -22,6 +22,9 @@ type scanFlags struct {
 	output     string
 	failOn     string
 	showPass   bool
+	groupBy    string
+	detail     bool
+	reportURL  string
 	category   string
 	baseline   string
 	fix        fixFlags
@@ -64,6 +67,9 @@ checks could not be evaluated (ERROR); 2 coffer could not run.
 	fl.StringVarP(&f.output, "output", "o", "", "write the (first) format without a file here instead of stdout")
 	fl.StringVar(&f.failOn, "fail-on", "LOW", "lowest severity that fails the gate: LOW, MEDIUM, HIGH, CRITICAL")
 	fl.BoolVar(&f.showPass, "show-pass", false, "list PASS findings in the table and Markdown too")
+	fl.StringVar(&f.groupBy, "group-by", string(reporters.GroupByCheck), "what one entry of the table and Markdown is: "+strings.Join(reporters.GroupByNames(), ", "))
+	fl.BoolVar(&f.detail, "detail", false, "one entry per finding in the table and Markdown (--group-by none)")
+	fl.StringVar(&f.reportURL, "report-url", "", "where readers of the Markdown find the full report (e.g. the run's artifacts)")
 	fl.StringVar(&f.baseline, "baseline", "", "JSON report of an earlier scan: its FAIL findings (same check and resource) stay in the reports but do not fail the gate")
 	fl.StringVar(&f.category, "sarif-category", "", "suffix of the SARIF automationDetails id (separate GitHub categories per account or region)")
 	fl.BoolVar(&f.fix.enabled, "fix", false, "plan and apply the automatic fixes for FAIL findings, then re-scan")
@@ -129,6 +135,16 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
+	groupBy, err := reporters.ParseGroupBy(f.groupBy)
+	if err != nil {
+		return usageErrorf("--group-by: %w", err)
+	}
+	if f.detail {
+		if groupBy != reporters.GroupByCheck && groupBy != reporters.GroupByNone {
+			return usageErrorf("--detail is --group-by none; give one of them")
+		}
+		groupBy = reporters.GroupByNone
+	}
 	cfg := checks.DefaultConfig()
 	if f.config != "" {
 		if cfg, err = checks.LoadConfig(f.config); err != nil {
@@ -172,7 +188,7 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 		report.ApplyBaseline(baseline)
 	}
-	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category, Region: f.securityHub.regionFor(snap)}
+	ropts := reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category, Region: f.securityHub.regionFor(snap)}
 	if f.fix.enabled {
 		return a.fix(ctx, fixRun{flags: f, outputs: outs, reportOptions: ropts, failOn: failOn, config: cfg, engine: engine, snapshot: snap, report: report, baseline: baseline})
 	}
