@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,5 +74,44 @@ func assertOnlyFile(t *testing.T, dir, name string) {
 	}
 	if !slices.Equal(names, []string{name}) {
 		t.Errorf("directory holds %v, want only %s (temp file left behind?)", names, name)
+	}
+}
+
+// TestCreateCommitAbort: a file being written is not at its path until Commit; Abort leaves the
+// old file and no temporary file behind.
+func TestCreateCommitAbort(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "new")
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("before Commit the path holds %q", got)
+	}
+	f.Abort()
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("after Abort the path holds %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("Abort left %d files", len(entries))
+	}
+	f, err = Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "new")
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "new" {
+		t.Fatalf("after Commit the path holds %q", got)
+	}
+	if err := f.Commit(); err == nil {
+		t.Error("a second Commit succeeded")
 	}
 }
