@@ -1,8 +1,10 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -118,12 +120,16 @@ func (e *Engine) unreadAccount(a *OrgAccount, opts EvalOptions) *Report {
 }
 
 // MergeReports puts the reports of several accounts into one organisation report: findings by
-// (account, check, resource), the accounts listed with their summaries, the summary of them all.
-// A report of one account is returned as it is.
+// (account, check, resource), the accounts listed by id with their summaries, the summary of them
+// all. Accounts go by id, not in the order they came, so that an organisation scanned in shards
+// and merged (`coffer merge`) gives the report of one scan. A report of one account is returned as
+// it is.
 func MergeReports(reports []*Report, accounts []AccountInfo) *Report {
 	if len(reports) == 1 && len(accounts) <= 1 {
 		return reports[0]
 	}
+	accounts = slices.Clone(accounts)
+	slices.SortStableFunc(accounts, func(a, b AccountInfo) int { return cmp.Compare(a.ID, b.ID) })
 	out := &Report{SchemaVersion: ReportSchemaVersion, Accounts: accounts}
 	total := 0
 	for _, r := range reports {
