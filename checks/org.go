@@ -22,7 +22,9 @@ type AccountInfo struct {
 // of each account (coffer.yaml's organisation-wide settings with the account's own over them).
 type OrgEvalOptions struct {
 	EvalOptions
-	// ConfigFor returns the configuration of an account; nil uses EvalOptions.Config for all.
+	// ConfigFor returns the configuration of an account; nil gives each account
+	// EvalOptions.Config.ForAccount (coffer.yaml's settings for the account over the
+	// organisation's).
 	ConfigFor func(accountID string) *Config
 }
 
@@ -33,7 +35,7 @@ func (o OrgEvalOptions) configFor(accountID string) *Config {
 		}
 	}
 	if o.Config != nil {
-		return o.Config
+		return o.Config.ForAccount(accountID)
 	}
 	return DefaultConfig()
 }
