@@ -149,9 +149,11 @@ func missingShardError(id string, placeholders []*mergeEntry) error {
 }
 
 // sameTool refuses inputs written by different coffer versions (checks, messages and the
-// snapshot's contents change between versions: a merged result would mix them).
+// snapshot's contents change between versions: a merged result would mix them). An input that
+// names no tool is of any version: the report of a shard that had no account to evaluate has
+// none.
 func sameTool(kind, file string, got Tool, firstFile string, first Tool) error {
-	if got != first {
+	if got != first && got != (Tool{}) && first != (Tool{}) {
 		return fmt.Errorf("%s was written by %s %s and %s by %s %s: merge %ss of one coffer version", file, got.Name, got.Version, firstFile, first.Name, first.Version, kind)
 	}
 	return nil
@@ -175,7 +177,7 @@ func MergeReportFiles(files []string) (*Report, error) {
 			}
 			return nil, fmt.Errorf("%s: %w", file, unwrapPathError(err))
 		}
-		if first == nil {
+		if first == nil || first.Tool == (Tool{}) {
 			first, firstFile = r, file
 		} else if err := sameTool("report", file, r.Tool, firstFile, first.Tool); err != nil {
 			return nil, err
@@ -343,20 +345,21 @@ func MergeSnapshots(files []string) (*SnapshotMerge, error) {
 		if err != nil {
 			return nil, err
 		}
-		if i == 0 {
-			m.header, firstFile = header, file
-		} else {
-			if err := sameTool("snapshot", file, Tool(header.Collector), firstFile, Tool(m.header.Collector)); err != nil {
-				return nil, err
-			}
-			if header.CollectedAt.Before(m.header.CollectedAt) {
-				m.header.CollectedAt = header.CollectedAt
-			}
+		if err := sameTool("snapshot", file, Tool(header.Collector), firstFile, Tool(m.header.Collector)); err != nil {
+			return nil, err
+		}
+		if m.header.Collector == (Collector{}) {
+			m.header.Collector, firstFile = header.Collector, file
+		}
+		if i == 0 || header.CollectedAt.Before(m.header.CollectedAt) {
+			m.header.CollectedAt = header.CollectedAt
 		}
 		callers[header.CallerAccountID] = true
 	}
-	if len(callers) != 1 {
-		m.header.CallerAccountID = ""
+	if len(callers) == 1 {
+		for caller := range callers {
+			m.header.CallerAccountID = caller
+		}
 	}
 	m.header.SchemaVersion = OrgSnapshotSchemaVersion
 	m.header.Accounts = nil

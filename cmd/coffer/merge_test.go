@@ -276,7 +276,7 @@ func TestMergeSnapshotsPairsAcrossShards(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the merged snapshot does not read back: %v", err)
 	}
-	if h := merged.Header(); h.SchemaVersion != checks.OrgSnapshotSchemaVersion || h.Collector != org.Snapshot.Collector || !h.CollectedAt.Equal(org.Snapshot.CollectedAt) {
+	if h := merged.Header(); h.SchemaVersion != checks.OrgSnapshotSchemaVersion || h.Collector != org.Snapshot.Collector || !h.CollectedAt.Equal(org.Snapshot.CollectedAt) || h.CallerAccountID != prodID {
 		t.Errorf("merged header %+v", h)
 	}
 	got := map[string]checks.OrgAccount{}
