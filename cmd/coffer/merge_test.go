@@ -18,6 +18,7 @@ import (
 	"github.com/coffer-audit/coffer/policies"
 	"github.com/coffer-audit/coffer/reporters"
 	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // The organisation of these tests is made of the sample accounts in fixtures/, each under its own
@@ -201,7 +202,21 @@ func TestMergeShardReportsIsTheSingleRun(t *testing.T) {
 		})
 	}
 
-	// The merged report is what DESIGN §6 says an organisation report is.
+	// The merged report is what DESIGN §6 says an organisation report is, and what
+	// docs/report.schema.json publishes.
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	sch, err := c.Compile("../../docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("the merged report does not match docs/report.schema.json:\n%v", err)
+	}
 	rep, err := checks.LoadReport(single)
 	if err != nil {
 		t.Fatal(err)
