@@ -36,9 +36,9 @@ const (
 
 var fixedNow = time.Date(2026, 11, 2, 3, 4, 5, 0, time.UTC)
 
-// fixtureAccount is a sample snapshot as the snapshot of account id, its buckets prefixed with
+// renamedFixture is a sample snapshot as the snapshot of account id, its buckets prefixed with
 // prefix everywhere they are named (ARNs, policies, replication, logging, trails, tags).
-func fixtureAccount(t *testing.T, file, id, prefix string) *checks.Snapshot {
+func renamedFixture(t *testing.T, file, id, prefix string) *checks.Snapshot {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -72,7 +72,7 @@ func fixtureAccount(t *testing.T, file, id, prefix string) *checks.Snapshot {
 // one.
 func fixtureOrg(t *testing.T, vaultID string) *checks.MemoryAccounts {
 	t.Helper()
-	prod := fixtureAccount(t, "../../fixtures/drifted.json", prodID, "")
+	prod := renamedFixture(t, "../../fixtures/drifted.json", prodID, "")
 	vault := &checks.Snapshot{SchemaVersion: prod.SchemaVersion, Collector: prod.Collector, CollectedAt: prod.CollectedAt,
 		Regions: prod.Regions, Account: checks.Account{ID: vaultID, Partition: "aws", HomeRegion: "us-east-1"}}
 	var kept []checks.Bucket
@@ -91,12 +91,12 @@ func fixtureOrg(t *testing.T, vaultID string) *checks.MemoryAccounts {
 	return &checks.MemoryAccounts{Snapshot: checks.OrgSnapshot{
 		SchemaVersion: checks.OrgSnapshotSchemaVersion, Collector: prod.Collector, CollectedAt: prod.CollectedAt, CallerAccountID: prodID,
 		Accounts: []checks.OrgAccount{
-			{ID: "888888888888", Name: "workshop", Status: checks.AccountScanned, Snapshot: fixtureAccount(t, "../../fixtures/workshop-as-built.json", "888888888888", "ws-")},
+			{ID: "888888888888", Name: "workshop", Status: checks.AccountScanned, Snapshot: renamedFixture(t, "../../fixtures/workshop-as-built.json", "888888888888", "ws-")},
 			{ID: prodID, Name: "prod", Status: checks.AccountScanned, Snapshot: prod},
-			{ID: "111111111111", Name: "compliant", Status: checks.AccountScanned, Snapshot: fixtureAccount(t, "../../fixtures/compliant.json", "111111111111", "ok-")},
+			{ID: "111111111111", Name: "compliant", Status: checks.AccountScanned, Snapshot: renamedFixture(t, "../../fixtures/compliant.json", "111111111111", "ok-")},
 			{ID: vaultID, Name: "vault", Status: checks.AccountScanned, Snapshot: vault},
 			{ID: "202020202020", Name: "denied", Status: checks.AccountError, Error: "AssumeRole failed (AccessDenied: not authorized)"},
-			{ID: "222222222222", Name: "staging", Status: checks.AccountScanned, Snapshot: fixtureAccount(t, "../../fixtures/drifted.json", "222222222222", "stg-")},
+			{ID: "222222222222", Name: "staging", Status: checks.AccountScanned, Snapshot: renamedFixture(t, "../../fixtures/drifted.json", "222222222222", "stg-")},
 			{ID: "555555555555", Name: "old", Status: checks.AccountSkipped, Error: "SUSPENDED"},
 		},
 	}}
@@ -234,8 +234,8 @@ func TestMergeShardReportsIsTheSingleRun(t *testing.T) {
 	}
 }
 
-// writeOrgSnapshot writes src as `coffer collect --org` does.
-func writeOrgSnapshot(t *testing.T, src *checks.MemoryAccounts, file string) {
+// writeShardSnapshot writes src as `coffer collect --org` does.
+func writeShardSnapshot(t *testing.T, src *checks.MemoryAccounts, file string) {
 	t.Helper()
 	var buf bytes.Buffer
 	i := 0
@@ -269,7 +269,7 @@ func TestMergeSnapshotsPairsAcrossShards(t *testing.T) {
 	for k := 1; k <= shards; k++ {
 		part := shardOf(org, checks.Shard{Index: k, Count: shards}, true)
 		file := filepath.Join(dir, fmt.Sprintf("shard-%d.snapshot.json", k))
-		writeOrgSnapshot(t, part, file)
+		writeShardSnapshot(t, part, file)
 		files = append(files, file)
 	}
 	// prod alone, as `coffer collect` of that one account writes it.
@@ -339,7 +339,7 @@ func TestMergeRefuses(t *testing.T) {
 		scanToJSON(t, part, file)
 		reports = append(reports, file)
 		snap := filepath.Join(dir, fmt.Sprintf("shard-%d.snapshot.json", k))
-		writeOrgSnapshot(t, part, snap)
+		writeShardSnapshot(t, part, snap)
 		snapshots = append(snapshots, snap)
 	}
 	// derive writes a copy of file with edit applied to its text.

@@ -573,7 +573,7 @@ func TestKubernetesIndexedJobRecipe(t *testing.T) {
 				if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				writeOrgSnapshot(t, shardOf(org, checks.Shard{Index: i + 1, Count: n}, true), local)
+				writeShardSnapshot(t, shardOf(org, checks.Shard{Index: i + 1, Count: n}, true), local)
 			}
 		}
 	}
