@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,15 +18,26 @@ import (
 )
 
 // Config is coffer.yaml: bucket roles, check parameters, fix settings, the expected account and
-// waivers. Every field is optional.
+// waivers, and the settings of single accounts of an organisation. Every field is optional.
 type Config struct {
 	Account AccountConfig `yaml:"account"`
 	Buckets BucketsConfig `yaml:"buckets"`
 	Params  Params        `yaml:"params"`
 	Fix     FixConfig     `yaml:"fix"`
 	Waivers []WaiverRule  `yaml:"waivers"`
+	// Accounts are settings of single accounts, by account id, over the ones above: ForAccount
+	// gives an account's configuration.
+	Accounts map[string]AccountScope `yaml:"accounts"`
 	// Source is the file the config came from, for messages.
 	Source string `yaml:"-"`
+}
+
+// AccountScope is what coffer.yaml's accounts.<id> sets for one account of an organisation, over
+// the organisation-wide settings (ForAccount says how they combine).
+type AccountScope struct {
+	Buckets BucketsConfig `yaml:"buckets"`
+	Params  Params        `yaml:"params"`
+	Fix     FixConfig     `yaml:"fix"`
 }
 
 // AccountConfig guards against scanning or fixing the wrong account.
@@ -38,6 +51,90 @@ func (c *Config) CheckAccount(id string) error {
 		return fmt.Errorf("account %s is not the expected account %s (account.expected_id in %s)", id, want, c.Source)
 	}
 	return nil
+}
+
+// ForAccount is the configuration of one account: coffer.yaml's organisation-wide settings with
+// accounts.<id>'s over them, and the waivers that apply to the account (those naming it and those
+// naming no account). Settings combine field by field:
+//   - a list (bucket names, cmk_required_for, archive_classes) given for the account replaces the
+//     organisation's, and an empty list clears it: bucket names are rarely shared between accounts,
+//     and a list that could only grow would leave no way to drop an organisation-wide entry;
+//   - a map (buckets.pairs, fix.kms_keys) is merged key by key, the account's winning;
+//   - a number or text (params.*, fix.kms_key, fix.log_bucket, …) given for the account replaces
+//     the organisation's; 0 or empty means not given, as it does at the top.
+//
+// The result has no Accounts, and ForAccount on it again gives the same settings, so it can be
+// applied wherever the account is known (Engine.Evaluate does). It never changes c; a nil c
+// gives nil.
+func (c *Config) ForAccount(id string) *Config {
+	if c == nil {
+		return nil
+	}
+	scoped := len(c.Accounts) > 0
+	for _, w := range c.Waivers {
+		scoped = scoped || w.Account != ""
+	}
+	if !scoped {
+		return c
+	}
+	out := *c
+	out.Accounts = nil
+	out.Waivers = nil
+	for _, w := range c.Waivers {
+		if w.Account == "" || w.Account == id {
+			out.Waivers = append(out.Waivers, w)
+		}
+	}
+	if s, ok := c.Accounts[id]; ok {
+		out.Buckets = mergeBuckets(c.Buckets, s.Buckets)
+		out.Params = mergeParams(s.Params, c.Params)
+		out.Fix = mergeFix(c.Fix, s.Fix)
+	}
+	return &out
+}
+
+func mergeBuckets(org, acct BucketsConfig) BucketsConfig {
+	out := org
+	for _, l := range []struct{ dst, src *[]string }{
+		{&out.Primary, &acct.Primary}, {&out.Standby, &acct.Standby}, {&out.Ignore, &acct.Ignore},
+		{&out.TrailLogs, &acct.TrailLogs}, {&out.AccessLogs, &acct.AccessLogs},
+	} {
+		if *l.src != nil {
+			*l.dst = *l.src
+		}
+	}
+	out.Pairs = mergeMaps(org.Pairs, acct.Pairs)
+	return out
+}
+
+func mergeFix(org, acct FixConfig) FixConfig {
+	out := org
+	for _, v := range []struct{ dst, src *string }{
+		{&out.KMSKey, &acct.KMSKey}, {&out.LogBucket, &acct.LogBucket}, {&out.Trail.Name, &acct.Trail.Name}, {&out.Trail.Bucket, &acct.Trail.Bucket},
+	} {
+		if *v.src != "" {
+			*v.dst = *v.src
+		}
+	}
+	if acct.ObjectLock.Days != 0 {
+		out.ObjectLock.Days = acct.ObjectLock.Days
+	}
+	out.KMSKeys = mergeMaps(org.KMSKeys, acct.KMSKeys)
+	return out
+}
+
+// mergeMaps is org with acct's entries over it, in a new map (nil when both are empty), so that
+// no account's settings leak into the organisation's.
+func mergeMaps(org, acct map[string]string) map[string]string {
+	if len(acct) == 0 {
+		return org
+	}
+	out := maps.Clone(org)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, acct)
+	return out
 }
 
 // BucketsConfig assigns roles by name or glob (path.Match syntax) and pairs primaries with standbys.
@@ -87,8 +184,10 @@ type TrailFix struct {
 	Bucket string `yaml:"bucket"`
 }
 
-// WaiverRule accepts the risk of one check on matching resources until Expires.
+// WaiverRule accepts the risk of one check on matching resources until Expires: in Account only
+// when it names one, else in every account.
 type WaiverRule struct {
+	Account  string `yaml:"account"`
 	Check    string `yaml:"check"`
 	Resource string `yaml:"resource"`
 	Reason   string `yaml:"reason"`
@@ -187,50 +286,28 @@ func (c *Config) validate(root *yaml.Node) error {
 	fail := func(msg string, keys ...string) error {
 		return &ConfigError{File: c.Source, Line: lineOf(root, keys...), Msg: msg}
 	}
-	if id := c.Account.ExpectedID; id != "" && !regexp.MustCompile(`^\d{12}$`).MatchString(id) {
+	if id := c.Account.ExpectedID; id != "" && !accountIDPattern.MatchString(id) {
 		return fail(fmt.Sprintf("account.expected_id must be 12 digits, got %q (quote it in YAML)", id), "account", "expected_id")
 	}
-	for role, patterns := range map[string][]string{"primary": c.Buckets.Primary, "standby": c.Buckets.Standby, "ignore": c.Buckets.Ignore, "trail_logs": c.Buckets.TrailLogs, "access_logs": c.Buckets.AccessLogs} {
-		for _, p := range patterns {
-			if _, err := path.Match(p, ""); err != nil {
-				return fail(fmt.Sprintf("buckets.%s: bad pattern %q: %v", role, p, err), "buckets", role)
+	if err := validateScope(fail, nil, c.Buckets, c.Params, c.Fix); err != nil {
+		return err
+	}
+	for _, id := range c.accountIDs(root) {
+		if !accountIDPattern.MatchString(id) {
+			line := 0
+			if n := nodeAt(root, "accounts"); n != nil {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == id {
+						line = n.Content[i].Line
+					}
+				}
 			}
+			return &ConfigError{File: c.Source, Line: line, Msg: fmt.Sprintf("accounts: %q is not an account id (12 digits)", id)}
 		}
-	}
-	p := c.Params
-	for name, v := range map[string]int{
-		"object_lock_min_days": p.ObjectLockMinDays, "archive_after_days": p.ArchiveAfterDays,
-		"abort_multipart_max_days": p.AbortMultipartMaxDays, "access_key_max_age_days": p.AccessKeyMaxAgeDays,
-		"unused_credentials_days": p.UnusedCredentialsDays, "password_min_length": p.PasswordMinLength,
-		"password_reuse_prevention": p.PasswordReusePrevention,
-	} {
-		if v < 0 {
-			return fail(fmt.Sprintf("params.%s must not be negative, got %d", name, v), "params", name)
+		s := c.Accounts[id]
+		if err := validateScope(fail, []string{"accounts", id}, s.Buckets, s.Params, s.Fix); err != nil {
+			return err
 		}
-	}
-	for _, r := range p.CMKRequiredFor {
-		if !validRoles[r] {
-			return fail(fmt.Sprintf("params.cmk_required_for: unknown role %q", r), "params", "cmk_required_for")
-		}
-	}
-	for _, sc := range p.ArchiveClasses {
-		if !archiveClasses[sc] {
-			return fail(fmt.Sprintf("params.archive_classes: unknown storage class %q", sc), "params", "archive_classes")
-		}
-	}
-	for region, key := range c.Fix.KMSKeys {
-		if !regionRE.MatchString(region) {
-			return fail(fmt.Sprintf("fix.kms_keys: %q is not a region name (like eu-west-1)", region), "fix", "kms_keys", region)
-		}
-		if strings.TrimSpace(key) == "" {
-			return fail(fmt.Sprintf("fix.kms_keys.%s is empty", region), "fix", "kms_keys", region)
-		}
-		if r := regionOfKeyARN(key); r != "" && r != region {
-			return fail(fmt.Sprintf("fix.kms_keys.%s is a key in %s: a key serves only its own region", region, r), "fix", "kms_keys", region)
-		}
-	}
-	if d := c.Fix.ObjectLock.Days; d < 0 {
-		return fail("fix.object_lock.days must not be negative", "fix", "object_lock", "days")
 	}
 	waiverNodes := nodeAt(root, "waivers")
 	for i := range c.Waivers {
@@ -242,6 +319,8 @@ func (c *Config) validate(root *yaml.Node) error {
 			return &ConfigError{File: c.Source, Line: w.line, Msg: "waivers[" + fmt.Sprint(i) + "]: " + msg}
 		}
 		switch {
+		case w.Account != "" && !accountIDPattern.MatchString(w.Account):
+			return werr(fmt.Sprintf("account %q is not an account id (12 digits; quote it in YAML)", w.Account))
 		case w.Check == "":
 			return werr("check is required")
 		case w.Resource == "":
@@ -259,6 +338,86 @@ func (c *Config) validate(root *yaml.Node) error {
 		if _, err := path.Match(w.Resource, ""); err != nil {
 			return werr(fmt.Sprintf("bad resource pattern %q: %v", w.Resource, err))
 		}
+	}
+	return nil
+}
+
+// accountIDs are the keys of accounts: in the file's order when the YAML is at hand, so that the
+// first problem reported is the first in the file.
+func (c *Config) accountIDs(root *yaml.Node) []string {
+	var ids []string
+	seen := map[string]bool{}
+	if n := nodeAt(root, "accounts"); n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if id := n.Content[i].Value; !seen[id] {
+				if _, ok := c.Accounts[id]; ok {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	for _, id := range SortedKeys(c.Accounts) {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// validateScope checks the settings that coffer.yaml has at the top and in accounts.<id>; prefix
+// is where they are ("accounts", id), nil at the top. Problems are checked in the file's order of
+// keys, so that the same file always gives the same first error.
+func validateScope(fail func(msg string, keys ...string) error, prefix []string, buckets BucketsConfig, p Params, fix FixConfig) error {
+	at := func(keys ...string) []string { return append(slices.Clone(prefix), keys...) }
+	name := func(keys ...string) string { return strings.Join(at(keys...), ".") }
+	for _, list := range []struct {
+		role     string
+		patterns []string
+	}{{"primary", buckets.Primary}, {"standby", buckets.Standby}, {"ignore", buckets.Ignore}, {"trail_logs", buckets.TrailLogs}, {"access_logs", buckets.AccessLogs}} {
+		for _, pat := range list.patterns {
+			if _, err := path.Match(pat, ""); err != nil {
+				return fail(fmt.Sprintf("%s: bad pattern %q: %v", name("buckets", list.role), pat, err), at("buckets", list.role)...)
+			}
+		}
+	}
+	for _, v := range []struct {
+		key string
+		v   int
+	}{
+		{"object_lock_min_days", p.ObjectLockMinDays}, {"archive_after_days", p.ArchiveAfterDays},
+		{"abort_multipart_max_days", p.AbortMultipartMaxDays}, {"access_key_max_age_days", p.AccessKeyMaxAgeDays},
+		{"unused_credentials_days", p.UnusedCredentialsDays}, {"password_min_length", p.PasswordMinLength},
+		{"password_reuse_prevention", p.PasswordReusePrevention},
+	} {
+		if v.v < 0 {
+			return fail(fmt.Sprintf("%s must not be negative, got %d", name("params", v.key), v.v), at("params", v.key)...)
+		}
+	}
+	for _, r := range p.CMKRequiredFor {
+		if !validRoles[r] {
+			return fail(fmt.Sprintf("%s: unknown role %q", name("params", "cmk_required_for"), r), at("params", "cmk_required_for")...)
+		}
+	}
+	for _, sc := range p.ArchiveClasses {
+		if !archiveClasses[sc] {
+			return fail(fmt.Sprintf("%s: unknown storage class %q", name("params", "archive_classes"), sc), at("params", "archive_classes")...)
+		}
+	}
+	for _, region := range SortedKeys(fix.KMSKeys) {
+		key := fix.KMSKeys[region]
+		if !regionRE.MatchString(region) {
+			return fail(fmt.Sprintf("%s: %q is not a region name (like eu-west-1)", name("fix", "kms_keys"), region), at("fix", "kms_keys", region)...)
+		}
+		if strings.TrimSpace(key) == "" {
+			return fail(fmt.Sprintf("%s is empty", name("fix", "kms_keys", region)), at("fix", "kms_keys", region)...)
+		}
+		if r := regionOfKeyARN(key); r != "" && r != region {
+			return fail(fmt.Sprintf("%s is a key in %s: a key serves only its own region", name("fix", "kms_keys", region), r), at("fix", "kms_keys", region)...)
+		}
+	}
+	if fix.ObjectLock.Days < 0 {
+		return fail(name("fix", "object_lock", "days")+" must not be negative", at("fix", "object_lock", "days")...)
 	}
 	return nil
 }

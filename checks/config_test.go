@@ -28,6 +28,14 @@ func TestParseConfigErrors(t *testing.T) {
 		{"kms_keys: not a region", "fix:\n  kms_keys:\n    europe: alias/backup\n", 3, `"europe" is not a region name`},
 		{"kms_keys: key of another region", "fix:\n  kms_keys:\n    eu-west-1: arn:aws:kms:us-east-1:123456789012:key/k\n", 3, "is a key in us-east-1"},
 		{"kms_keys: empty", "fix:\n  kms_keys:\n    eu-west-1: \"\"\n", 3, "fix.kms_keys.eu-west-1 is empty"},
+		{"accounts: not an account id", "accounts:\n  \"111111111111\": {}\n  \"1234\":\n    params: {}\n", 3, `accounts: "1234" is not an account id`},
+		{"accounts: unknown key", "accounts:\n  \"111111111111\":\n    buckets:\n      primary: [a]\n    waivers: []\n", 5, "field waivers not found"},
+		{"accounts: expected_id is not per account", "accounts:\n  \"111111111111\":\n    account: {expected_id: \"111111111111\"}\n", 3, "field account not found"},
+		{"accounts: negative param", "accounts:\n  \"111111111111\":\n    params:\n      archive_after_days: -3\n", 4, "accounts.111111111111.params.archive_after_days must not be negative"},
+		{"accounts: bad glob", "accounts:\n  \"111111111111\":\n    buckets:\n      ignore: [\"a[\"]\n", 4, "accounts.111111111111.buckets.ignore: bad pattern"},
+		{"accounts: kms key of another region", "accounts:\n  \"111111111111\":\n    fix:\n      kms_keys:\n        eu-west-1: arn:aws:kms:us-east-1:111111111111:key/k\n", 5, "accounts.111111111111.fix.kms_keys.eu-west-1 is a key in us-east-1"},
+		{"accounts: not a mapping", "accounts: [\"111111111111\"]\n", 1, "cannot unmarshal"},
+		{"waiver: bad account", "waivers:\n  - {check: x, resource: b, reason: r, expires: 2027-01-01}\n  - {account: \"12345678901\", check: x, resource: b, reason: r, expires: 2027-01-01}\n", 3, `waivers[1]: account "12345678901" is not an account id`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,8 +139,8 @@ func TestSampleConfigParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the documented example must parse: %v", err)
 	}
-	if cfg.Account.ExpectedID != "123456789012" || len(cfg.Waivers) != 1 || cfg.Buckets.Pairs["vault-primary"] != "vault-standby" ||
-		cfg.Fix.KMSKeys["us-east-1"] != "alias/backup-standby" {
+	if cfg.Account.ExpectedID != "123456789012" || len(cfg.Waivers) != 2 || cfg.Buckets.Pairs["vault-primary"] != "vault-standby" ||
+		cfg.Fix.KMSKeys["us-east-1"] != "alias/backup-standby" || len(cfg.Accounts) != 2 {
 		t.Errorf("unexpected sample config: %+v", cfg)
 	}
 }

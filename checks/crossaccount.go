@@ -58,7 +58,7 @@ func NewOrgDirectory() *OrgDirectory {
 // Add records the buckets of one scanned account, with their roles under cfg (the account's
 // configuration).
 func (d *OrgDirectory) Add(snap *Snapshot, cfg *Config) {
-	roles, inferred := bucketRoles(snap, cfg, nil)
+	roles, inferred := bucketRoles(snap, cfg.ForAccount(snap.Account.ID), nil)
 	for _, b := range snap.S3.Buckets {
 		d.buckets[b.Name] = dirBucket{account: snap.Account.ID, role: roles[b.Name], inferred: inferred[b.Name]}
 	}

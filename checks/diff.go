@@ -104,8 +104,10 @@ type Diff struct {
 	Config []ConfigChange `json:"config"`
 }
 
-// DiffReports compares the findings of two reports of the same account, matched by check id and
-// resource ARN. Different accounts are an *AccountMismatchError.
+// DiffReports compares the findings of two reports of the same account (or of two organisation
+// reports), matched by account, check id and resource ARN (Report.KeyOf: a report written before
+// resources carried account_id matches by its top-level account_id). Different accounts are an
+// *AccountMismatchError.
 func DiffReports(old, new *Report) (*Diff, error) {
 	if old.AccountID != new.AccountID {
 		return nil, &AccountMismatchError{Old: old.AccountID, New: new.AccountID}
@@ -114,8 +116,8 @@ func DiffReports(old, new *Report) (*Diff, error) {
 		SchemaVersion: DiffSchemaVersion, AccountID: new.AccountID,
 		NewFailures: []FindingChange{}, Resolved: []FindingChange{}, Changed: []FindingChange{}, Config: []ConfigChange{},
 	}
-	before := indexFindings(old.Findings)
-	after := indexFindings(new.Findings)
+	before := indexFindings(old)
+	after := indexFindings(new)
 	keys := make([]FindingKey, 0, len(before)+len(after))
 	for k := range before {
 		keys = append(keys, k)
@@ -125,7 +127,7 @@ func DiffReports(old, new *Report) (*Diff, error) {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b FindingKey) int { return cmp.Or(cmp.Compare(a.CheckID, b.CheckID), cmp.Compare(a.ARN, b.ARN)) })
+	slices.SortFunc(keys, FindingKey.Compare)
 	for _, k := range keys {
 		b, hadBefore := before[k]
 		a, hasAfter := after[k]
@@ -145,6 +147,7 @@ func DiffReports(old, new *Report) (*Diff, error) {
 			ref = b
 		}
 		fc := FindingChange{CheckID: k.CheckID, Title: ref.Title, Severity: ref.Severity, Resource: ref.Resource, Before: was, After: is, Message: ref.Message}
+		fc.Resource.AccountID = k.AccountID // the report's, for a finding of an older report
 		switch {
 		case is == StatusFail:
 			d.NewFailures = append(d.NewFailures, fc)
@@ -165,12 +168,17 @@ func DiffReports(old, new *Report) (*Diff, error) {
 	return d, nil
 }
 
-func indexFindings(fs []Finding) map[FindingKey]Finding {
-	m := make(map[FindingKey]Finding, len(fs))
-	for _, f := range fs {
-		m[f.Key()] = f
+func indexFindings(r *Report) map[FindingKey]Finding {
+	m := make(map[FindingKey]Finding, len(r.Findings))
+	for i := range r.Findings {
+		m[r.KeyOf(&r.Findings[i])] = r.Findings[i]
 	}
 	return m
+}
+
+// Key is the FindingKey of the changed finding.
+func (c *FindingChange) Key() FindingKey {
+	return FindingKey{AccountID: c.Resource.AccountID, CheckID: c.CheckID, ARN: c.Resource.ARN}
 }
 
 // ExitCode is the nightly gate: 1 when a new FAIL is at or above failOn, else 0. Resolved and

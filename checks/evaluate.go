@@ -53,6 +53,9 @@ func (e *Engine) Evaluate(ctx context.Context, snap *Snapshot, opts EvalOptions)
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
+	// The account's own settings and waivers (coffer.yaml accounts:), also in a scan of one
+	// account: one coffer.yaml can serve every account's pipeline.
+	cfg = cfg.ForAccount(snap.Account.ID)
 	report := &Report{
 		SchemaVersion: ReportSchemaVersion, Tool: opts.Tool, AccountID: snap.Account.ID,
 		Regions: snap.Regions, StartedAt: now().UTC(), Rules: e.Rules(),

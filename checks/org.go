@@ -1,8 +1,10 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -20,7 +22,9 @@ type AccountInfo struct {
 // of each account (coffer.yaml's organisation-wide settings with the account's own over them).
 type OrgEvalOptions struct {
 	EvalOptions
-	// ConfigFor returns the configuration of an account; nil uses EvalOptions.Config for all.
+	// ConfigFor returns the configuration of an account; nil gives each account
+	// EvalOptions.Config.ForAccount (coffer.yaml's settings for the account over the
+	// organisation's).
 	ConfigFor func(accountID string) *Config
 }
 
@@ -31,7 +35,7 @@ func (o OrgEvalOptions) configFor(accountID string) *Config {
 		}
 	}
 	if o.Config != nil {
-		return o.Config
+		return o.Config.ForAccount(accountID)
 	}
 	return DefaultConfig()
 }
@@ -118,12 +122,16 @@ func (e *Engine) unreadAccount(a *OrgAccount, opts EvalOptions) *Report {
 }
 
 // MergeReports puts the reports of several accounts into one organisation report: findings by
-// (account, check, resource), the accounts listed with their summaries, the summary of them all.
-// A report of one account is returned as it is.
+// (account, check, resource), the accounts listed by id with their summaries, the summary of them
+// all. Accounts go by id, not in the order they came, so that an organisation scanned in shards
+// and merged (`coffer merge`) gives the report of one scan. A report of one account is returned as
+// it is.
 func MergeReports(reports []*Report, accounts []AccountInfo) *Report {
 	if len(reports) == 1 && len(accounts) <= 1 {
 		return reports[0]
 	}
+	accounts = slices.Clone(accounts)
+	slices.SortStableFunc(accounts, func(a, b AccountInfo) int { return cmp.Compare(a.ID, b.ID) })
 	out := &Report{SchemaVersion: ReportSchemaVersion, Accounts: accounts}
 	total := 0
 	for _, r := range reports {

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -196,8 +197,8 @@ type Finding struct {
 	Frameworks  map[string][]string `json:"frameworks"`
 	Remediation Remediation         `json:"remediation"`
 	Waiver      *Waiver             `json:"waiver"`
-	// InBaseline marks a FAIL that the baseline report of `scan --baseline` already had (same check
-	// id and resource ARN): it stays FAIL in every report but does not fail the gate (ApplyBaseline).
+	// InBaseline marks a FAIL that the baseline report of `scan --baseline` already had (same
+	// account, check id and resource ARN): it stays FAIL in every report but does not fail the gate (ApplyBaseline).
 	InBaseline bool `json:"in_baseline,omitempty"`
 	// NotApplicable marks a PASS because the check does not apply to the resource (DESIGN §4: MFA
 	// Delete on a bucket with a lifecycle configuration): the check's note on it said
@@ -288,18 +289,48 @@ func (r *Report) ExitCode(failOn Severity) int {
 	return 0
 }
 
-// FindingKey identifies a finding across runs: the check and the resource it is about. Baselines
-// and diffs match findings by it (DESIGN §6 sorts by the same pair).
+// FindingKey identifies a finding across runs: the account, the check and the resource it is
+// about. Baselines and diffs match findings by it. The account is part of it because an S3 ARN
+// names none: in an organisation report two accounts' findings differ by account alone when one
+// account's bucket was deleted and the name taken by another.
 type FindingKey struct {
-	CheckID string
-	ARN     string
+	AccountID string
+	CheckID   string
+	ARN       string
 }
 
-// Key returns the finding's FindingKey.
-func (f *Finding) Key() FindingKey { return FindingKey{CheckID: f.CheckID, ARN: f.Resource.ARN} }
+// Compare orders keys as reports list findings: by account, check, then resource ARN.
+func (k FindingKey) Compare(o FindingKey) int {
+	return cmp.Or(cmp.Compare(k.AccountID, o.AccountID), cmp.Compare(k.CheckID, o.CheckID), cmp.Compare(k.ARN, o.ARN))
+}
 
-// ApplyBaseline marks every FAIL finding of r that is also a FAIL in base (same check id and
-// resource ARN) as InBaseline and returns how many it marked. Marked findings keep their status,
+// CompareFindings orders findings as reports list them (DESIGN §6): by account, check id,
+// resource ARN, then status. The account comes first so that an organisation report reads account
+// by account; in the report of one account every finding has the same.
+func CompareFindings(a, b Finding) int {
+	return cmp.Or(a.Key().Compare(b.Key()), cmp.Compare(a.Status, b.Status))
+}
+
+// Key returns the finding's FindingKey. A finding of a report written before resources carried
+// account_id has no account in it: match findings of a report with (*Report).KeyOf, which gives
+// them the report's.
+func (f *Finding) Key() FindingKey {
+	return FindingKey{AccountID: f.Resource.AccountID, CheckID: f.CheckID, ARN: f.Resource.ARN}
+}
+
+// KeyOf is the key of r's finding f: a finding that names no account (a report of one account
+// written before resources carried account_id) is of the report's account_id, so that an old
+// baseline or report still matches a new one finding for finding.
+func (r *Report) KeyOf(f *Finding) FindingKey {
+	k := f.Key()
+	if k.AccountID == "" {
+		k.AccountID = r.AccountID
+	}
+	return k
+}
+
+// ApplyBaseline marks every FAIL finding of r that is also a FAIL in base (same account, check id
+// and resource ARN: KeyOf) as InBaseline and returns how many it marked. Marked findings keep their status,
 // so every report still shows them, but ExitCode ignores them: a team can adopt coffer on an
 // imperfect account and block only new drift.
 //
@@ -315,13 +346,13 @@ func (r *Report) ApplyBaseline(base *Report) int {
 	known := make(map[FindingKey]bool, len(base.Findings))
 	for i := range base.Findings {
 		if base.Findings[i].Status == StatusFail {
-			known[base.Findings[i].Key()] = true
+			known[base.KeyOf(&base.Findings[i])] = true
 		}
 	}
 	marked := 0
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.InBaseline = f.Status == StatusFail && known[f.Key()]
+		f.InBaseline = f.Status == StatusFail && known[r.KeyOf(f)]
 		if f.InBaseline {
 			marked++
 		}

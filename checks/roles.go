@@ -24,7 +24,7 @@ const StandbyForTag = "coffer:standby-for"
 // standby, primary), then the coffer:role tag, then
 // inference (trail destination, access-log target, replication destination), else primary.
 func BucketRoles(snap *Snapshot, cfg *Config) map[string]string {
-	roles, _ := bucketRoles(snap, cfg, nil)
+	roles, _ := bucketRoles(snap, cfg.ForAccount(snap.Account.ID), nil)
 	return roles
 }
 

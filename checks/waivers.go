@@ -8,7 +8,10 @@ import (
 
 // applyWaivers turns FAIL findings matched by an unexpired waiver into WAIVED and returns notices
 // for waivers that have expired (they no longer apply, and the user should know why a finding
-// came back). A waiver matches by check id and by resource ARN or name, exactly or as a glob.
+// came back). A waiver matches by check id and by resource ARN or name, exactly or as a glob, and
+// only findings of its account when it names one (the configuration of an account leaves the
+// others' waivers out already: Config.ForAccount; this keeps a waiver in its account whatever
+// configuration reaches the engine).
 func applyWaivers(results [][]Finding, waivers []WaiverRule, now time.Time) []string {
 	var notices []string
 	today := now.UTC().Truncate(24 * time.Hour)
@@ -18,7 +21,8 @@ func applyWaivers(results [][]Finding, waivers []WaiverRule, now time.Time) []st
 		for _, findings := range results {
 			for i := range findings {
 				f := &findings[i]
-				if f.Status != StatusFail || f.CheckID != w.Check || !waiverMatches(w.Resource, f.Resource) {
+				if f.Status != StatusFail || f.CheckID != w.Check || !waiverMatches(w.Resource, f.Resource) ||
+					w.Account != "" && w.Account != f.Resource.AccountID {
 					continue
 				}
 				matched++

@@ -173,7 +173,7 @@ func (e *errWriter) Write(p []byte) (int, error) {
 var errNilReport = errors.New("nil report")
 
 // sortedFindings returns the findings sorted by (account, check_id, resource ARN, status), the
-// order of DESIGN §6 within an account and of checks.MergeReports across accounts: the report's own slice when it is sorted already, as the engine's are (a large
+// order of DESIGN §6 (checks.CompareFindings): the report's own slice when it is sorted already, as the engine's are (a large
 // account's 130k findings, 33 MB, are then not copied), else a sorted copy. Callers must not
 // modify it.
 func sortedFindings(r *checks.Report) []checks.Finding {
@@ -186,12 +186,7 @@ func sortedFindings(r *checks.Report) []checks.Finding {
 }
 
 func compareFindings(a, b checks.Finding) int {
-	return cmp.Or(
-		cmp.Compare(a.Resource.AccountID, b.Resource.AccountID),
-		cmp.Compare(a.CheckID, b.CheckID),
-		cmp.Compare(a.Resource.ARN, b.Resource.ARN),
-		cmp.Compare(a.Status, b.Status),
-	)
+	return checks.CompareFindings(a, b)
 }
 
 // sortedRules returns a copy of the report's rules sorted by id, plus a synthetic rule for every

@@ -22,6 +22,9 @@ type planContext struct {
 }
 
 func newPlanContext(snap *checks.Snapshot, cfg *checks.Config) *planContext {
+	// The account's own fix settings (coffer.yaml accounts:), as the engine used them to render
+	// the commands the plan applies.
+	cfg = cfg.ForAccount(snap.Account.ID)
 	pc := &planContext{
 		snap: snap, cfg: cfg, fix: cfg.FixSettings(), partition: snap.Account.Partition,
 		buckets: map[string]*checks.Bucket{}, trails: map[string]*checks.Trail{},

@@ -250,10 +250,10 @@ func Verify(before, after *checks.Report) (*Verification, error) {
 	v := &Verification{Fixed: d.Resolved, NewFailures: d.NewFailures}
 	isNew := make(map[checks.FindingKey]bool, len(d.NewFailures))
 	for _, fc := range d.NewFailures {
-		isNew[checks.FindingKey{CheckID: fc.CheckID, ARN: fc.Resource.ARN}] = true
+		isNew[fc.Key()] = true
 	}
 	for _, f := range after.Findings {
-		if f.Status == checks.StatusFail && !isNew[f.Key()] {
+		if f.Status == checks.StatusFail && !isNew[after.KeyOf(&f)] {
 			v.StillFailing = append(v.StillFailing, f)
 		}
 	}

@@ -126,6 +126,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log every AWS API call (service, operation, region, status, duration) to stderr; access key ids are redacted")
 	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.diffCmd(), a.versionCmd())
+	root.AddCommand(a.mergeCmd())
 	return root
 }
 
