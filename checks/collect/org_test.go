@@ -1,12 +1,16 @@
 package collect_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -243,6 +247,50 @@ func testCollectOrg(t *testing.T, e *orgEnv) {
 		wantList := map[string]bool{e.ids["master"]: true, e.ids["vault"]: true, e.ids["prod"]: true}
 		if diff := cmp.Diff(wantList, signers["S3:ListBuckets"]); diff != "" {
 			t.Errorf("S3:ListBuckets signed by the keys of (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("IAM policies", func(t *testing.T) {
+		// What only the caller's keys call is what docs/iam/coffer-org-caller-policy.json allows,
+		// exactly; the member roles call nothing more than a one-account scan (whose actions
+		// cmd/coffer's TestScanPolicyIsExactlyWhatCollectCalls holds to coffer-scan-policy.json).
+		memberOps, callerOnly := map[string]bool{}, map[string]bool{}
+		for _, c := range rec.Calls() {
+			if c.AccessKeyID != motoserver.AccessKeyID {
+				memberOps[c.Op] = true
+			}
+		}
+		for _, c := range rec.Calls() {
+			if c.AccessKeyID == motoserver.AccessKeyID && !memberOps[c.Op] {
+				svc, op, _ := strings.Cut(c.Op, ":")
+				callerOnly[strings.ToLower(svc)+":"+op] = true
+			}
+		}
+		caller := readPolicy(t, "coffer-org-caller-policy.json")
+		if diff := cmp.Diff(slices.Sorted(maps.Keys(callerOnly)), caller.actions()); diff != "" {
+			t.Errorf("coffer-org-caller-policy.json (-what only the caller calls +what it allows):\n%s", diff)
+		}
+		for _, st := range caller.Statement {
+			wantResource := "*"
+			if slices.Contains(st.Action, "sts:AssumeRole") {
+				wantResource = "arn:aws:iam::*:role/CofferAudit"
+			}
+			if st.Effect != "Allow" || st.Resource != wantResource {
+				t.Errorf("statement %s: %s on %s, want Allow on %s", st.Sid, st.Effect, st.Resource, wantResource)
+			}
+		}
+		if memberOps["STS:AssumeRole"] || memberOps["Organizations:ListAccounts"] {
+			t.Errorf("a member role called the caller's operations: %v", slices.Sorted(maps.Keys(memberOps)))
+		}
+
+		trust := readPolicy(t, "coffer-member-role-trust-policy.json")
+		if len(trust.Statement) != 1 {
+			t.Fatalf("trust policy: %d statements, want 1", len(trust.Statement))
+		}
+		st := trust.Statement[0]
+		if st.Effect != "Allow" || !slices.Equal(st.Action, []string{"sts:AssumeRole"}) || !regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:root$`).MatchString(st.Principal["AWS"]) ||
+			st.Condition["StringEquals"]["sts:ExternalId"] == "" {
+			t.Errorf("trust policy statement %+v: want Allow sts:AssumeRole to the caller's account, on condition of sts:ExternalId", st)
 		}
 	})
 
@@ -632,4 +680,57 @@ func testCollectOrgStreamsToSnapshot(t *testing.T, e *orgEnv) {
 	if diff := cmp.Diff(want, summarize(got)); diff != "" {
 		t.Errorf("snapshot read back (-want +got):\n%s", diff)
 	}
+}
+
+// iamPolicy is the shape of the policies in docs/iam (Action as a string or a list).
+type iamPolicy struct {
+	Version   string
+	Statement []struct {
+		Sid       string
+		Effect    string
+		Principal map[string]string
+		Action    stringOrList
+		Resource  string
+		Condition map[string]map[string]string
+	}
+}
+
+// actions are the policy's actions, sorted.
+func (p iamPolicy) actions() []string {
+	var out []string
+	for _, st := range p.Statement {
+		out = append(out, st.Action...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalJSON(data []byte) error {
+	var one string
+	if err := json.Unmarshal(data, &one); err == nil {
+		*s = []string{one}
+		return nil
+	}
+	return json.Unmarshal(data, (*[]string)(s))
+}
+
+// readPolicy reads docs/iam/name strictly (unknown fields are errors).
+func readPolicy(t *testing.T, name string) iamPolicy {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "iam", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p iamPolicy
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if p.Version != "2012-10-17" {
+		t.Errorf("%s: Version %q", name, p.Version)
+	}
+	return p
 }
