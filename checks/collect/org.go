@@ -61,12 +61,14 @@ type OrgOptions struct {
 	SessionName string
 	// AccountConcurrency is how many accounts are read at once (default 4).
 	AccountConcurrency int
-	// Include, when set, selects the accounts this run collects: a shard of the organisation
-	// (--shard I/N). An account it leaves out is not collected, not counted and not emitted at all
-	// — not even as skipped — so that the shards' snapshots hold each account exactly once and
-	// merge without conflicts. It applies to suspended accounts too: the shard that owns one lists
-	// it as skipped.
-	Include func(accountID string) bool
+	// Skip, when set, leaves accounts to another run (a shard of the organisation, --shard
+	// I/N): for an account it returns a reason for, the account is not read and is emitted as
+	// skipped with that reason (checks.Shard's SkipReason). Every shard's snapshot so lists the
+	// whole organisation, and `coffer merge` drops these placeholders and notices an account no
+	// shard read. It is asked before the account's state: a suspended account is listed as
+	// suspended only by the shard it belongs to. Skipped accounts are not counted in
+	// OrgProgress.Accounts.
+	Skip func(accountID string) (reason string)
 	// Progress, when set, hears of every account's work as it goes. Calls are serialised; a slow
 	// Progress slows every account.
 	Progress func(OrgProgress)
@@ -172,8 +174,10 @@ func StartOrg(ctx context.Context, cfg aws.Config, opts OrgOptions) (*OrgRun, er
 	}
 	slices.SortFunc(all, func(a, b orgMember) int { return cmp.Compare(a.id, b.id) })
 	for _, m := range all {
-		if opts.Include != nil && !opts.Include(m.id) {
-			continue
+		if opts.Skip != nil {
+			if reason := opts.Skip(m.id); reason != "" {
+				m.skip = reason
+			}
 		}
 		r.accounts = append(r.accounts, m)
 		if m.skip == "" {

@@ -581,13 +581,13 @@ func testCollectOrgEmitOrder(t *testing.T, e *orgEnv) {
 	}
 }
 
-// TestCollectOrgStops: an emit error or the end of ctx stops the run and is returned; Include
-// leaves accounts out entirely.
+// testCollectOrgStops: an emit error or the end of ctx stops the run and is returned; Skip
+// leaves accounts to another shard, listed as skipped with its reason.
 func testCollectOrgStops(t *testing.T, e *orgEnv) {
 	errFull := errors.New("disk full")
 	tests := []struct {
 		name     string
-		include  func(string) bool
+		skip     func(string) string
 		emit     func(cancel context.CancelFunc, n int) error
 		want     error
 		emitted  int
@@ -600,7 +600,12 @@ func testCollectOrgStops(t *testing.T, e *orgEnv) {
 			return nil
 		}, errFull, 2, 5},
 		{"cancelled", nil, func(cancel context.CancelFunc, _ int) error { cancel(); return nil }, context.Canceled, 1, 5},
-		{"shard", func(id string) bool { return id < "100000000003" }, func(context.CancelFunc, int) error { return nil }, nil, 2, 2},
+		{"shard", func(id string) string {
+			if id < "100000000003" {
+				return ""
+			}
+			return "not in shard 1/2"
+		}, func(context.CancelFunc, int) error { return nil }, nil, 5, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -608,7 +613,7 @@ func testCollectOrgStops(t *testing.T, e *orgEnv) {
 			defer cancel()
 			opts := e.orgOptions(e.srv.URL)
 			opts.Accounts = syntheticAccounts
-			opts.Include = tc.include
+			opts.Skip = tc.skip
 			var mu sync.Mutex
 			accounts := map[int]bool{}
 			opts.Progress = func(p collect.OrgProgress) {
@@ -617,8 +622,17 @@ func testCollectOrgStops(t *testing.T, e *orgEnv) {
 				accounts[p.Accounts] = true
 			}
 			n := 0
-			_, err := collect.CollectOrg(ctx, e.cfg, opts, func(*checks.OrgAccount) error {
+			_, err := collect.CollectOrg(ctx, e.cfg, opts, func(a *checks.OrgAccount) error {
 				n++
+				if tc.skip != nil {
+					want := checks.AccountScanned
+					if r := tc.skip(a.ID); r != "" {
+						want = checks.AccountSkipped
+					}
+					if a.Status != want || a.Status == checks.AccountSkipped && a.Error != "not in shard 1/2" {
+						t.Errorf("account %s: %s %q", a.ID, a.Status, a.Error)
+					}
+				}
 				return tc.emit(cancel, n)
 			})
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
