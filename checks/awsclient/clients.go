@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -105,13 +104,5 @@ func NewSTS(cfg aws.Config, opts Options) *sts.Client {
 func NewAccount(cfg aws.Config, region string, opts Options) *account.Client {
 	return account.NewFromConfig(cfg, func(o *account.Options) {
 		clientOptions(cfg, opts, region, &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
-	})
-}
-
-// NewOrganizations returns an AWS Organizations client. Organizations is global: the SDK sends
-// every region's calls to the partition's one endpoint (us-east-1 in aws).
-func NewOrganizations(cfg aws.Config, opts Options) *organizations.Client {
-	return organizations.NewFromConfig(cfg, func(o *organizations.Options) {
-		clientOptions(cfg, opts, "", &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
 	})
 }

@@ -5,7 +5,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 )
+
+// What an organisation scan needs beyond one account's clients: the Organizations client that
+// lists the accounts, and configurations that act in a member account through an assumed role.
+
+// NewOrganizations returns an AWS Organizations client. Organizations is global: the SDK sends
+// every region's calls to the partition's one endpoint (us-east-1 in aws).
+func NewOrganizations(cfg aws.Config, opts Options) *organizations.Client {
+	return organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+		clientOptions(cfg, opts, "", &o.Region, &o.BaseEndpoint, &o.Retryer, &o.APIOptions)
+	})
+}
 
 // assumedExpiryWindow renews assumed-role credentials this long before they expire, so that no
 // call is signed with credentials that run out while it is retried.
