@@ -101,7 +101,7 @@ var (
 )
 
 // OrgRun is an organisation collection ready to run: the caller is known and the accounts are
-// listed. Collect (or All) reads them; it can be called again for a fresh read.
+// listed. Collect (or All) reads them.
 type OrgRun struct {
 	cfg       aws.Config
 	opts      OrgOptions
