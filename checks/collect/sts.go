@@ -30,25 +30,35 @@ var _ stsAPI = (*sts.Client)(nil)
 
 // identity calls STS GetCallerIdentity with a short retry budget and fills the account identity.
 func (c *collector) identity(ctx context.Context, acct *checks.Account) error {
-	ctx, cancel := context.WithTimeout(ctx, min(identityProbeTimeout, c.opts.CallTimeout))
-	defer cancel()
-	var api stsAPI = awsclient.NewSTS(c.cfg, c.opts.Options)
-	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
-		o.Retryer = awsclient.NewRetryer(identityProbeAttempts, identityProbeBackoff)
-		o.RetryMaxAttempts = 0
-	})
+	out, err := callerIdentity(ctx, c.cfg, c.opts)
 	if err != nil {
-		where := "AWS"
-		if ep := c.opts.Endpoint(); ep != "" {
-			where = ep
-		}
-		return fmt.Errorf("get caller identity from %s (check credentials, profile and endpoint): %w", where, err)
+		return err
 	}
 	acct.ID = aws.ToString(out.Account)
 	acct.CallerARN = aws.ToString(out.Arn)
 	acct.Partition = partitionOf(acct.CallerARN)
 	acct.HomeRegion = c.home
 	return nil
+}
+
+// callerIdentity calls STS GetCallerIdentity with a short retry budget: the first call of a
+// collection, which tells missing credentials or a wrong endpoint in seconds.
+func callerIdentity(ctx context.Context, cfg aws.Config, opts Options) (*sts.GetCallerIdentityOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, min(identityProbeTimeout, opts.CallTimeout))
+	defer cancel()
+	var api stsAPI = awsclient.NewSTS(cfg, opts.Options)
+	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
+		o.Retryer = awsclient.NewRetryer(identityProbeAttempts, identityProbeBackoff)
+		o.RetryMaxAttempts = 0
+	})
+	if err != nil {
+		where := "AWS"
+		if ep := opts.Endpoint(); ep != "" {
+			where = ep
+		}
+		return nil, fmt.Errorf("get caller identity from %s (check credentials, profile and endpoint): %w", where, err)
+	}
+	return out, nil
 }
 
 // partitionOf returns the partition named in an ARN ("aws" when it cannot tell).
