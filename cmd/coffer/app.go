@@ -148,6 +148,7 @@ type awsFlags struct {
 	concurrency                           int
 	timeout, callTimeout                  time.Duration
 	quiet                                 bool
+	org                                   orgFlags
 }
 
 func (f *awsFlags) register(cmd *cobra.Command) {
@@ -160,6 +161,7 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.timeout, "timeout", 15*time.Minute, "deadline for the whole collection")
 	fl.DurationVar(&f.callTimeout, "call-timeout", 30*time.Second, "deadline for one API call, retries included")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	f.org.register(cmd)
 }
 
 func (a *app) collectOptions(f *awsFlags) (collect.Options, error) {

@@ -16,6 +16,12 @@ func (a *app) collectCmd() *cobra.Command {
 		Short: "Read the account's configuration (read-only) into a snapshot file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.org.validate(); err != nil {
+				return err
+			}
+			if f.org.enabled() {
+				return a.writeOrgSnapshot(cmd.Context(), &f, out)
+			}
 			snap, err := a.liveSnapshot(cmd.Context(), &f)
 			if err != nil {
 				return err

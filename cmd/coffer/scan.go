@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/coffer-audit/coffer/checks"
@@ -125,6 +126,12 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if !f.fix.enabled && (f.fix.dryRun || f.fix.yes || len(f.fix.include) > 0 || f.fix.journal != "") {
 		return usageErrorf("--dry-run, --yes, --fix-include and --journal only make sense with --fix")
 	}
+	if err := f.aws.org.validate(); err != nil {
+		return err
+	}
+	if f.aws.org.enabled() && f.snapshot != "" {
+		return usageErrorf("--org and --accounts read live accounts; a --snapshot of an organisation already holds its accounts")
+	}
 	if f.fix.enabled && f.snapshot != "" {
 		return usageErrorf("--fix works on a live account, not on --snapshot")
 	}
@@ -172,6 +179,17 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 			return a.scanOrg(ctx, orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
 				outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}, failOn: failOn})
 		}
+	} else if f.aws.org.enabled() {
+		if f.fix.enabled {
+			return usageErrorf("--fix fixes one account at a time: run it with the account's credentials, without --org/--accounts")
+		}
+		src, cleanup, err := a.liveOrg(ctx, &f.aws)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		return a.scanOrg(ctx, orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
+			outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}, failOn: failOn})
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
 		return err
 	}
@@ -246,34 +264,115 @@ type orgScan struct {
 	failOn       checks.Severity
 }
 
-// scanOrg evaluates every account of an organisation and writes one organisation report. The exit
-// code is the report's, and at least 3 when an account could not be read: an account that was not
-// seen never passes.
+// scanOrg evaluates every account of an organisation and writes one organisation report. JSON and
+// SARIF are written account by account as the accounts are evaluated, so an organisation of any
+// size is reported in the memory of its largest account; the formats for people (and JUnit, ASFF,
+// OCSF) need the whole report and are written at the end. The exit code is the worst of the
+// accounts', and at least 3 when an account could not be read: an account that was not seen never
+// passes.
 func (a *app) scanOrg(ctx context.Context, s orgScan) error {
-	var reports []*checks.Report
-	accounts, err := s.engine.EvaluateOrg(ctx, s.src, checks.OrgEvalOptions{EvalOptions: a.evalOptions(s.config)}, func(r *checks.Report) error {
-		reports = append(reports, r)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("evaluate: %w", err)
+	type stream struct {
+		out  output
+		file *atomicfile.File
+		w    reporters.StreamWriter
 	}
-	report := checks.MergeReports(reports, accounts)
-	if s.baseline != nil {
-		report.ApplyBaseline(s.baseline)
-	}
-	if err := a.writeReports(report, s.outputs, s.options); err != nil {
-		return err
-	}
-	a.code = report.ExitCode(s.failOn)
-	if a.code == 0 {
-		for _, acct := range accounts {
-			if acct.Status == checks.AccountError {
-				a.code = exitIncomplete
+	var streams []stream
+	var whole []output
+	abort := func() {
+		for _, st := range streams {
+			if st.file != nil {
+				st.file.Abort()
 			}
 		}
 	}
+	for _, o := range s.outputs {
+		if !slices.Contains(reporters.StreamFormats(), o.format) {
+			whole = append(whole, o)
+			continue
+		}
+		st := stream{out: o}
+		var w io.Writer = a.stdout
+		opts := s.options
+		if o.file != "" {
+			f, err := atomicfile.Create(o.file)
+			if err != nil {
+				abort()
+				return err
+			}
+			st.file, w, opts.Color = f, f, false
+		}
+		sw, err := reporters.NewStream(o.format, w, opts)
+		if err != nil {
+			abort()
+			return usageError(err)
+		}
+		st.w = sw
+		streams = append(streams, st)
+	}
+
+	var reports []*checks.Report // kept only for the formats written whole
+	code := exitOK
+	accounts, err := s.engine.EvaluateOrg(ctx, s.src, checks.OrgEvalOptions{EvalOptions: a.evalOptions(s.config)}, func(r *checks.Report) error {
+		if s.baseline != nil {
+			r.ApplyBaseline(s.baseline)
+		}
+		code = worseExit(code, r.ExitCode(s.failOn))
+		for _, st := range streams {
+			if err := st.w.Account(r); err != nil {
+				return fmt.Errorf("write %s report: %w", st.out.format, err)
+			}
+		}
+		if len(whole) > 0 {
+			reports = append(reports, r)
+		}
+		return nil
+	})
+	if err != nil {
+		abort()
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	for _, st := range streams {
+		if err := st.w.Close(accounts); err != nil {
+			abort()
+			return fmt.Errorf("write %s report: %w", st.out.format, err)
+		}
+	}
+	for _, st := range streams {
+		if st.file != nil {
+			if err := st.file.Commit(); err != nil {
+				abort()
+				return err
+			}
+		}
+		if st.out.format == reporters.FormatSARIF && len(accounts) > sarifRunsPerUpload {
+			fmt.Fprintf(a.stderr, "coffer: the SARIF log has a run per account (%d); GitHub takes at most %d runs per upload: scan in shards (--shard) to upload each\n", len(accounts), sarifRunsPerUpload)
+		}
+	}
+	if len(whole) > 0 {
+		if err := a.writeReports(checks.MergeReports(reports, accounts), whole, s.options); err != nil {
+			return err
+		}
+	}
+	for _, acct := range accounts {
+		if acct.Status == checks.AccountError {
+			code = worseExit(code, exitIncomplete)
+		}
+	}
+	a.code = code
 	return nil
+}
+
+// sarifRunsPerUpload is how many runs GitHub code scanning accepts in one SARIF upload.
+const sarifRunsPerUpload = 20
+
+// worseExit is the exit code of two results together: a failure beats an incomplete scan, which
+// beats a clean one.
+func worseExit(a, b int) int {
+	rank := map[int]int{exitOK: 0, exitIncomplete: 1, exitFindings: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }
 
 // loadBaseline reads the --baseline report ("" = none). It is read before the scan so that a bad
