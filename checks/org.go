@@ -50,28 +50,10 @@ func (o OrgEvalOptions) configFor(accountID string) *Config {
 // why; a skipped account gets none. Both are in the returned list, in src's order, with every
 // account's summary.
 func (e *Engine) EvaluateOrg(ctx context.Context, src AccountSource, opts OrgEvalOptions, emit func(*Report) error) ([]AccountInfo, error) {
-	dir := NewOrgDirectory()
-	err := src.Each(func(a *OrgAccount) error {
-		if a.Status == AccountScanned {
-			dir.Add(a.Snapshot, opts.configFor(a.ID))
-		}
-		return ctx.Err()
-	})
+	dir, err := BuildOrgDirectory(ctx, src, opts.configFor)
 	if err != nil {
-		return nil, fmt.Errorf("pair buckets across accounts: %w", err)
+		return nil, err
 	}
-	if needs := dir.NeedsPeers(); len(needs) > 0 {
-		err := src.Each(func(a *OrgAccount) error {
-			if names := needs[a.ID]; len(names) > 0 && a.Snapshot != nil {
-				dir.CollectPeers(a.Snapshot, names)
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read the buckets paired across accounts: %w", err)
-		}
-	}
-
 	var accounts []AccountInfo
 	err = src.Each(func(a *OrgAccount) error {
 		info := AccountInfo{ID: a.ID, Name: a.Name, Status: a.Status, Error: a.Error}
@@ -101,6 +83,34 @@ func (e *Engine) EvaluateOrg(ctx context.Context, src AccountSource, opts OrgEva
 		return nil, err
 	}
 	return accounts, nil
+}
+
+// BuildOrgDirectory pairs the buckets of src's accounts across accounts: one pass over the
+// accounts, and a second when some pair crosses accounts (to copy the peers' bucket objects).
+// configFor gives each account's configuration.
+func BuildOrgDirectory(ctx context.Context, src AccountSource, configFor func(accountID string) *Config) (*OrgDirectory, error) {
+	dir := NewOrgDirectory()
+	err := src.Each(func(a *OrgAccount) error {
+		if a.Status == AccountScanned {
+			dir.Add(a.Snapshot, configFor(a.ID))
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pair buckets across accounts: %w", err)
+	}
+	if needs := dir.NeedsPeers(); len(needs) > 0 {
+		err := src.Each(func(a *OrgAccount) error {
+			if names := needs[a.ID]; len(names) > 0 && a.Snapshot != nil {
+				dir.CollectPeers(a.Snapshot, names)
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read the buckets paired across accounts: %w", err)
+		}
+	}
+	return dir, nil
 }
 
 // unreadAccount is the report of an account coffer could not read: every check is ERROR on the

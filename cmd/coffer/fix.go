@@ -1,12 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/checks/fix"
 	"github.com/coffer-audit/coffer/reporters"
 )
@@ -111,4 +116,117 @@ func allToFiles(outs []output) bool {
 		}
 	}
 	return len(outs) > 0
+}
+
+// fixOrg fixes the accounts of an organisation one after the other: for each account that was
+// read, its plan (grouped under the account's heading), its own confirmation (or --yes), its own
+// journal, its changes made with that account's credentials (the caller's for its own account, the
+// assumed role for members), and its re-scan. The reports are of the state the fixes leave.
+func (a *app) fixOrg(ctx context.Context, s orgScan, f *scanFlags) error {
+	ff := f.fix
+	out := a.stderr
+	if allToFiles(s.outputs) {
+		out = a.stdout
+	}
+	dir, err := checks.BuildOrgDirectory(ctx, s.src, s.config.ForAccount)
+	if err != nil {
+		return err
+	}
+	collectOpts, err := a.collectOptions(&f.aws)
+	if err != nil {
+		return err
+	}
+	collectOpts.Progress = nil
+	base, err := awsclient.LoadConfig(ctx, collectOpts.Options)
+	if err != nil {
+		return usageErrorf("aws configuration: %w", err)
+	}
+	orgOpts, err := a.orgOptions(&f.aws)
+	if err != nil {
+		return err
+	}
+	caller := s.src.Header().CallerAccountID
+	evaluate := func(ctx context.Context, snap *checks.Snapshot) (*checks.Report, error) {
+		eo := a.evalOptions(s.config.ForAccount(snap.Account.ID))
+		eo.Cross = dir.For(snap.Account.ID)
+		report, err := s.engine.Evaluate(ctx, snap, eo)
+		if err != nil {
+			return nil, err
+		}
+		if s.baseline != nil {
+			report.ApplyBaseline(s.baseline)
+		}
+		return report, nil
+	}
+
+	var reports []*checks.Report
+	var accounts []checks.AccountInfo
+	code := exitOK
+	err = s.src.Each(func(acct *checks.OrgAccount) error {
+		info := checks.AccountInfo{ID: acct.ID, Name: acct.Name, Status: acct.Status, Error: acct.Error}
+		if acct.Status != checks.AccountScanned {
+			if acct.Status == checks.AccountError {
+				code = worseExit(code, exitIncomplete)
+			}
+			accounts = append(accounts, info)
+			return nil
+		}
+		before, err := evaluate(ctx, acct.Snapshot)
+		if err != nil {
+			return fmt.Errorf("evaluate account %s: %w", acct.ID, err)
+		}
+		cfg := base
+		if acct.ID != caller {
+			cfg = awsclient.AssumedConfig(base, awsclient.AssumeRole{
+				RoleARN:    fmt.Sprintf("arn:%s:iam::%s:role/%s", cmp.Or(acct.Snapshot.Account.Partition, "aws"), acct.ID, orgOpts.RoleName),
+				ExternalID: orgOpts.ExternalID, SessionName: orgOpts.SessionName,
+			}, collectOpts.Options)
+		}
+		fmt.Fprintf(out, "\n== Account %s%s\n", acct.ID, cmp.Or(" ("+acct.Name+")", ""))
+		res, err := fix.Run(ctx, acct.Snapshot, before, s.config.ForAccount(acct.ID), fix.RunOptions{
+			Include: ff.include, DryRun: ff.dryRun, Confirm: a.confirmer(ff.yes, out),
+			JournalPath: accountJournal(ff.journal, acct.ID, a.now()), Now: a.now, Out: out,
+			Clients: func(context.Context) (*fix.Clients, error) {
+				clients := fix.NewClients(cfg, collectOpts.Options)
+				clients.Concurrency = collectOpts.Concurrency
+				return clients, nil
+			},
+			Recollect: func(ctx context.Context) (*checks.Snapshot, error) { return collect.Collect(ctx, cfg, collectOpts) },
+			Evaluate:  evaluate,
+		})
+		if err != nil {
+			if ctx.Err() != nil && res != nil && res.Applied != nil {
+				return &exitError{code: exitInterrupted, err: err}
+			}
+			return fmt.Errorf("account %s: %w", acct.ID, err)
+		}
+		if err := res.WriteSummary(out, s.failOn); err != nil {
+			return fmt.Errorf("print the fix outcome: %w", err)
+		}
+		after := res.Report()
+		summary := after.Summary
+		info.Summary = &summary
+		accounts = append(accounts, info)
+		reports = append(reports, after)
+		code = worseExit(code, res.ExitCode(s.failOn))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.writeReports(checks.MergeReports(reports, accounts), s.outputs, s.options); err != nil {
+		return err
+	}
+	a.code = code
+	return nil
+}
+
+// accountJournal is the journal of one account's fixes: --journal with the account id before its
+// extension, else the default name with the account id.
+func accountJournal(journal, accountID string, now time.Time) string {
+	if journal == "" {
+		journal = fix.DefaultJournalPath(now)
+	}
+	ext := filepath.Ext(journal)
+	return strings.TrimSuffix(journal, ext) + "-" + accountID + ext
 }

@@ -239,3 +239,64 @@ func TestOrganisationScanAgainstMoto(t *testing.T) {
 		t.Errorf("scan of the collected organisation snapshot differs from the live scan (-live +snapshot):\n%s", diff)
 	}
 }
+
+// TestOrganisationFix: --fix with --org plans per account, applies each account's changes with
+// that account's own credentials, keeps a journal per account, and reports the state after.
+func TestOrganisationFix(t *testing.T) {
+	ctx := context.Background()
+	srv := motoserver.Shared(t)
+	srv.Reset(t)
+	cfg := srv.AWSConfig(t, "us-east-1")
+	opts := srv.Options().Options
+	members, err := seed.Organization(ctx, cfg, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := members[0]
+	prodS3 := awsclient.NewS3(seed.MemberConfig(cfg, prod.ID), "us-east-1", opts)
+	if _, err := prodS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("prod-unversioned")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
+		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
+		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
+	journal := filepath.Join(t.TempDir(), "journal.json")
+	rec := &motoserver.Recorder{}
+	after, r := scanReport(ctx, t, []func(*middleware.Stack) error{rec.Option}, "--endpoint-url", srv.URL, "--region", "us-east-1", "--quiet",
+		"--call-timeout", "5m", "--org", "--role-name", "OrganizationAccountAccessRole", "--fix", "--yes", "--journal", journal)
+	if r.code == exitUsage {
+		t.Fatalf("exit 2: %s", r.stderr)
+	}
+	for _, want := range []string{"== Account " + motoserver.AccountID, "== Account " + prod.ID + " (prod)"} {
+		if !strings.Contains(r.stdout, want) { // every report goes to a file: the plan is on stdout
+			t.Errorf("the plan does not show %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, f := range after.Findings {
+		if f.CheckID == "s3-bucket-versioning" && f.Resource.Name == "prod-unversioned" && f.Status != checks.StatusPass {
+			t.Errorf("after --fix, versioning of prod-unversioned is %s (%s)", f.Status, f.Message)
+		}
+	}
+	if _, err := os.Stat(strings.TrimSuffix(journal, ".json") + "-" + prod.ID + ".json"); err != nil {
+		t.Errorf("no journal for account %s: %v", prod.ID, err)
+	}
+	assumed := rec.AssumedRoles()
+	sawPut := false
+	for _, c := range rec.Calls() {
+		if c.Op != "S3:PutBucketVersioning" {
+			continue
+		}
+		if in, ok := c.Input.(*s3.PutBucketVersioningInput); ok && aws.ToString(in.Bucket) == "prod-unversioned" {
+			sawPut = true
+			if role := assumed[c.AccessKeyID]; !strings.Contains(role, prod.ID) {
+				t.Errorf("prod-unversioned was changed with key %s (role %q), not the prod account's", c.AccessKeyID, role)
+			}
+		}
+	}
+	if !sawPut {
+		t.Error("no PutBucketVersioning for prod-unversioned was recorded")
+	}
+}

@@ -138,6 +138,9 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if f.fix.enabled && f.securityHub.enabled {
 		return usageErrorf("--security-hub imports a scan's findings, not those of a --fix run: scan again after fixing")
 	}
+	if f.securityHub.enabled && f.aws.org.enabled() {
+		return usageErrorf("--security-hub imports into the scanned account's Security Hub; with --org/--accounts, write --format asff=FILE and import it per account (coffer does not import organisation scans yet)")
+	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
 		return err
@@ -177,19 +180,20 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 				return usageErrorf("--fix works on live accounts, not on --snapshot")
 			}
 			return a.scanOrg(ctx, orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
-				outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}, failOn: failOn})
+				outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category}, failOn: failOn})
 		}
 	} else if f.aws.org.enabled() {
-		if f.fix.enabled {
-			return usageErrorf("--fix fixes one account at a time: run it with the account's credentials, without --org/--accounts")
-		}
 		src, cleanup, err := a.liveOrg(ctx, &f.aws)
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		return a.scanOrg(ctx, orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
-			outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, Category: f.category}, failOn: failOn})
+		s := orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
+			outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category}, failOn: failOn}
+		if f.fix.enabled {
+			return a.fixOrg(ctx, s, f)
+		}
+		return a.scanOrg(ctx, s)
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
 		return err
 	}
