@@ -2,10 +2,17 @@ package bench
 
 import (
 	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/policies"
+	"github.com/coffer-audit/coffer/reporters"
 )
 
 func benchmarkEvaluate(b *testing.B, snap *checks.Snapshot) {
@@ -87,5 +94,90 @@ func TestVariedSnapshotVaries(t *testing.T) {
 	}
 	if !seen["kms-key-in-use-healthy"][checks.StatusFail] {
 		t.Error("no kms-key-in-use-healthy failure for the disabled, pending and missing keys")
+	}
+}
+
+// BenchmarkEvaluateOrg evaluates organisation snapshots read from disk account by account, each
+// account's report written to a JSON stream, and reports the peak heap: it must grow with the
+// largest account, not with the organisation (DESIGN §14).
+func BenchmarkEvaluateOrg100x100(b *testing.B)  { benchmarkEvaluateOrg(b, 100, 100) }
+func BenchmarkEvaluateOrg1000x100(b *testing.B) { benchmarkEvaluateOrg(b, 1000, 100) }
+
+func benchmarkEvaluateOrg(b *testing.B, accounts, buckets int) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "org.json")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := WriteOrgSnapshot(f, accounts, buckets); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	peak := peakHeap()
+	b.ResetTimer()
+	var findings int
+	for b.Loop() {
+		src, err := checks.OpenSnapshot(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stream, err := reporters.NewStream(reporters.FormatJSON, io.Discard, reporters.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		findings = 0
+		infos, err := engine.EvaluateOrg(ctx, src, checks.OrgEvalOptions{}, func(r *checks.Report) error {
+			findings += len(r.Findings)
+			return stream.Account(r)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := stream.Close(infos); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(findings), "findings")
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
+}
+
+// peakHeap samples the heap until the returned function is called, which returns the largest
+// HeapInuse seen.
+func peakHeap() func() uint64 {
+	var mu sync.Mutex
+	var max uint64
+	done := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			mu.Lock()
+			if ms.HeapInuse > max {
+				max = ms.HeapInuse
+			}
+			mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		mu.Lock()
+		defer mu.Unlock()
+		return max
 	}
 }
