@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,19 +26,6 @@ const (
 	exitIncomplete  = 3
 	exitInterrupted = 130
 )
-
-// version is set at build time with -ldflags "-X main.version=…"; otherwise the module version.
-var version = ""
-
-func toolVersion() string {
-	if version != "" {
-		return version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	return "dev"
-}
 
 // app carries what every command needs; commands are built from it, not from package globals.
 type app struct {
@@ -128,18 +114,6 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(a.scanCmd(), a.collectCmd(), a.checksCmd(), a.explainCmd(), a.diffCmd(), a.versionCmd())
 	root.AddCommand(a.mergeCmd())
 	return root
-}
-
-func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print coffer's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(a.stdout, "coffer %s\n", toolVersion())
-			return nil
-		},
-	}
 }
 
 // awsFlags are the flags every command that talks to AWS shares.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,8 +14,8 @@ import (
 
 // The CI recipes in docs/ci cannot run GitHub or GitLab here, so the test checks what it can: the
 // files parse, they keep what a nightly audit needs (schedule, OIDC, SARIF upload, JUnit report),
-// and every coffer command in them is a valid invocation that writes the files the later steps read
-// — run against a sample snapshot in place of the live account.
+// and every coffer command in them (or the action's, for GitHub) is a valid invocation that writes
+// the files the later steps read — run against a sample snapshot in place of the live account.
 
 type githubWorkflow struct {
 	On          map[string]any    `yaml:"on"`
@@ -36,6 +39,10 @@ type gitlabJob struct {
 	} `yaml:"artifacts"`
 }
 
+// TestGitHubActionsRecipe runs the workflow's use of the coffer action with the coffer the
+// action builds, on the drifted sample account in place of the live one (--snapshot added to its
+// extra-args): the inputs make a valid scan, SARIF is uploaded, the JSON and HTML reports are kept,
+// and the job fails with the scan's exit code after that.
 func TestGitHubActionsRecipe(t *testing.T) {
 	var wf githubWorkflow
 	readYAML(t, "../../docs/ci/github-actions.yml", &wf)
@@ -45,30 +52,46 @@ func TestGitHubActionsRecipe(t *testing.T) {
 	if wf.Permissions["id-token"] != "write" || wf.Permissions["security-events"] != "write" {
 		t.Errorf("permissions %v: need id-token and security-events write for OIDC and SARIF upload", wf.Permissions)
 	}
-	var commands []string
-	uploads := map[string]any{}
+	var oidc, action int
+	var with map[string]any
 	for _, job := range wf.Jobs {
-		for _, s := range job.Steps {
-			if strings.HasPrefix(s.Run, "coffer ") {
-				commands = append(commands, s.Run)
+		for i, s := range job.Steps {
+			if strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials") && s.With["role-to-assume"] != nil {
+				oidc = i + 1
 			}
-			if strings.HasPrefix(s.Uses, "github/codeql-action/upload-sarif") {
-				uploads["sarif"] = s.With["sarif_file"]
-			}
-			if strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials") {
-				uploads["oidc"] = s.With["role-to-assume"]
+			if strings.HasPrefix(s.Uses, "coffer-audit/coffer@") {
+				action, with = i+1, s.With
 			}
 		}
 	}
-	if uploads["sarif"] == nil || uploads["oidc"] == nil {
-		t.Errorf("missing upload-sarif or OIDC credentials step: %v", uploads)
+	if oidc == 0 || action == 0 || oidc > action {
+		t.Fatalf("want OIDC credentials (aws-actions/configure-aws-credentials, step %d) before the coffer action (step %d)", oidc, action)
 	}
-	dir := runRecipeCommands(t, commands)
-	if sarif, ok := uploads["sarif"].(string); ok {
-		matches, _ := filepath.Glob(filepath.Join(dir, sarif, "*.sarif"))
-		if len(matches) == 0 {
-			t.Errorf("upload-sarif reads %s, where the scan wrote no .sarif file", sarif)
+
+	meta, _ := readAction(t)
+	coffer := actionCoffer(t, meta)
+	dir, drifted := actionWorkspace(t)
+	inputs := map[string]string{}
+	for k, v := range with {
+		inputs[k] = fmt.Sprint(v)
+	}
+	inputs["extra-args"] = strings.TrimSpace(inputs["extra-args"] + " --snapshot " + drifted)
+	run := runAction(t, meta, actionOpts{inputs: inputs, dir: dir, coffer: coffer})
+	code := run.outputs["exit-code"]
+	if code != "0" && code != "1" && code != "3" {
+		t.Fatalf("the scan exited %q, not a gate's answer:\n%s", code, run.log)
+	}
+	if len(run.sarifUploads) == 0 {
+		t.Error("no SARIF uploaded to code scanning")
+	}
+	kept := run.artifacts["coffer-report"]
+	for _, f := range []string{run.outputs["json"], run.outputs["html"]} {
+		if f == "" || !slices.Contains(kept, f) {
+			t.Errorf("the JSON and HTML reports (%q, %q) are not kept in the artifact %v", run.outputs["json"], run.outputs["html"], kept)
 		}
+	}
+	if n, _ := strconv.Atoi(code); run.failed != (n != 0) || run.code != n {
+		t.Errorf("exit code %s: the job failed %v with %d", code, run.failed, run.code)
 	}
 }
 

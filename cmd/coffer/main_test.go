@@ -34,6 +34,7 @@ var catalogIDs = []string{
 func TestMain(m *testing.M) {
 	code := m.Run()
 	motoserver.StopShared()
+	removeActionBuild()
 	os.Exit(code)
 }
 

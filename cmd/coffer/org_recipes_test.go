@@ -189,13 +189,15 @@ func formatFile(args []string, kind string) string {
 	return ""
 }
 
-func runActionlint(t *testing.T, files ...string) {
+// runActionlint runs actionlint in dir on files (relative to dir) and fails the test on any error.
+func runActionlint(t *testing.T, dir string, files ...string) {
 	t.Helper()
 	// No shellcheck or pyflakes: the result must not depend on what the machine has installed
 	// (shellCommands parses the scripts instead).
 	args := append([]string{"run", "github.com/rhysd/actionlint/cmd/actionlint@" + actionlintVersion, "-no-color", "-shellcheck=", "-pyflakes="}, files...)
 	lint := func(env ...string) (string, error) {
 		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), env...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -262,7 +264,6 @@ func substitute(t *testing.T, s, shard string) string {
 
 func TestGitHubActionsOrgRecipe(t *testing.T) {
 	const file = "../../docs/ci/github-actions-org.yml"
-	runActionlint(t, file, "../../docs/ci/github-actions.yml")
 	var wf struct {
 		Permissions map[string]string      `yaml:"permissions"`
 		Jobs        map[string]workflowJob `yaml:"jobs"`
@@ -299,59 +300,85 @@ func TestGitHubActionsOrgRecipe(t *testing.T) {
 		t.Error("the scan job gets no AWS credentials with OIDC (aws-actions/configure-aws-credentials)")
 	}
 
-	// The shards, each as the matrix makes it.
+	// The shards, each as the matrix makes it: the action runs with the shard's inputs and a
+	// stand-in for coffer that records the command line and writes the reports it names, and
+	// exits 1 (a check failed), which must not fail the shard: the merged report judges.
+	meta, _ := readAction(t)
+	stub, argsFile := cofferStub(t)
+	t.Setenv("COFFER_STUB_EXIT", "1")
 	org := fixtureOrg(t, vaultSameShard)
-	dir := t.TempDir()
-	t.Chdir(dir)
 	var pending []string
 	var artifacts []string
-	var jsonFile string
+	var jsonInArtifact string // where the JSON report is inside a shard's artifact
+	var actionRef string
 	for _, v := range shardValues {
-		var scanLines [][]string
-		for _, s := range scan.Steps {
-			env := map[string]string{"PWD": dir}
-			for k, val := range s.Env {
-				env[k] = substitute(t, val, v)
-			}
-			for _, args := range shellCommands(t, "scan shard "+v, substitute(t, s.Run, v), "coffer", env) {
-				pending = append(pending, checkInvocation(t, "scan shard "+v, args[1:], os.Getenv)...)
-				if args[1] == "scan" {
-					scanLines = append(scanLines, args)
-				}
-			}
-			if strings.HasPrefix(s.Uses, "actions/upload-artifact@") {
-				artifacts = append(artifacts, substitute(t, fmt.Sprint(s.With["name"]), v))
-				if len(scanLines) == 1 && filepath.Clean(fmt.Sprint(s.With["path"])) != filepath.Dir(formatFile(scanLines[0], "json")) {
-					t.Errorf("shard %s uploads %v, not the folder of its JSON report %s", v, s.With["path"], formatFile(scanLines[0], "json"))
-				}
-			}
+		where := "scan shard " + v
+		i := slices.IndexFunc(scan.Steps, func(s workflowStep) bool { return strings.HasPrefix(s.Uses, "coffer-audit/coffer@") })
+		if i < 0 {
+			t.Fatalf("%s does not use the coffer action", where)
 		}
-		if len(scanLines) != 1 {
-			t.Fatalf("shard %s runs %d coffer scan commands, want 1", v, len(scanLines))
+		actionRef = scan.Steps[i].Uses
+		inputs := map[string]string{}
+		for k, val := range scan.Steps[i].With {
+			inputs[k] = substitute(t, fmt.Sprint(val), v)
 		}
-		if got, want := flagValue(scanLines[0], "--shard"), v+"/"+strconv.Itoa(n); got != want {
-			t.Errorf("shard %s scans --shard %s, want %s (the matrix has %d shards)", v, got, want, n)
+		run := runAction(t, meta, actionOpts{inputs: inputs, dir: t.TempDir(), coffer: stub})
+		if run.failed {
+			t.Errorf("%s fails on exit code 1: the shards must leave the gate to the merge\n%s", where, run.log)
 		}
-		jsonFile = formatFile(scanLines[0], "json")
+		args := stubArgs(t, argsFile)
+		pending = append(pending, checkInvocation(t, where, args, os.Getenv)...)
+		if got, want := flagValue(args, "--shard"), v+"/"+strconv.Itoa(n); got != want {
+			t.Errorf("%s scans --shard %s, want %s (the matrix has %d shards)", where, got, want, n)
+		}
+		jsonFile := formatFile(args, "json")
 		if jsonFile == "" {
-			t.Fatalf("shard %s writes no JSON report to merge", v)
+			t.Fatalf("%s writes no JSON report to merge", where)
+		}
+		if len(run.artifacts) != 1 {
+			t.Fatalf("%s keeps the artifacts %v, want one", where, run.artifacts)
+		}
+		for name, paths := range run.artifacts {
+			artifacts = append(artifacts, name)
+			if !slices.Contains(paths, jsonFile) {
+				t.Errorf("%s keeps %v, not its JSON report %s", where, paths, jsonFile)
+			}
+			// upload-artifact roots the artifact at the paths' deepest common folder.
+			rel, err := filepath.Rel(commonDir(paths), jsonFile)
+			if err != nil || (jsonInArtifact != "" && rel != jsonInArtifact) {
+				t.Errorf("%s: the JSON report is %s in the artifact (%v), %s in another shard's", where, rel, err, jsonInArtifact)
+			}
+			jsonInArtifact = rel
+		}
+		if len(run.sarifUploads) == 0 {
+			t.Errorf("%s uploads no SARIF", where)
 		}
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(artifacts)))) != n {
 		t.Fatalf("artifacts %v: want one per shard, each its own name", artifacts)
 	}
+	dir := t.TempDir()
+	t.Chdir(dir)
 
 	// The merge job: its download puts every shard's artifact where its merge reads, and coffer
 	// merge runs on what the shards of the sample organisation would have uploaded.
 	var merged string
+	installed := false
 	for i, s := range merge.Steps {
+		if strings.HasPrefix(s.Uses, "coffer-audit/coffer@") {
+			// The coffer that wrote the shards: merge refuses reports of other versions.
+			installed = s.Uses == actionRef && fmt.Sprint(s.With["scan"]) == "false"
+			if !installed {
+				t.Errorf("the merge job uses %s with %v, want %s with scan: false (the coffer of the shards)", s.Uses, s.With, actionRef)
+			}
+		}
 		if strings.HasPrefix(s.Uses, "actions/download-artifact@") {
 			pattern, into := fmt.Sprint(s.With["pattern"]), fmt.Sprint(s.With["path"])
 			for k, name := range artifacts {
 				if ok, _ := path.Match(pattern, name); !ok {
 					t.Errorf("the merge downloads %s, not the artifact %s", pattern, name)
 				}
-				report := filepath.Join(into, name, filepath.Base(jsonFile))
+				report := filepath.Join(into, name, jsonInArtifact)
 				if err := os.MkdirAll(filepath.Dir(report), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -377,8 +404,8 @@ func TestGitHubActionsOrgRecipe(t *testing.T) {
 			}
 		}
 	}
-	if merged == "" {
-		t.Fatal("the merge job runs no coffer merge")
+	if merged == "" || !installed {
+		t.Fatalf("the merge job runs no coffer merge (%q), or not with the coffer of the shards (%v)", merged, installed)
 	}
 	rep, err := checks.LoadReport(merged)
 	if err != nil {
@@ -388,6 +415,17 @@ func TestGitHubActionsOrgRecipe(t *testing.T) {
 		t.Errorf("the merged report has %d accounts, want %d", len(rep.Accounts), len(org.Snapshot.Accounts))
 	}
 	logPending(t, pending)
+}
+
+// commonDir is the deepest folder holding every path (relative, slash-separated).
+func commonDir(paths []string) string {
+	dir := filepath.Dir(paths[0])
+	for _, p := range paths[1:] {
+		for dir != "." && !strings.HasPrefix(filepath.Dir(p)+"/", dir+"/") {
+			dir = filepath.Dir(dir)
+		}
+	}
+	return dir
 }
 
 // logPending says which organisation flags the recipes use that scan and collect do not have
