@@ -151,7 +151,7 @@ func (d *htmlData) text(s, name string) int {
 
 // newHTMLData builds the data document of report r: fs are its findings worst first, rules its
 // rules sorted by id (sortedRules).
-func newHTMLData(r *checks.Report, fs []checks.Finding, rules []checks.Rule, opts Options) *htmlData {
+func newHTMLData(r *checks.Report, fs []*checks.Finding, rules []checks.Rule, opts Options) *htmlData {
 	d := &htmlData{checksOf: map[string][]int{}, showPass: opts.ShowPass}
 	d.texts.add(textSplit) // t[0]: the empty text
 	d.strs.add("")         // s[0]: the empty string
@@ -171,7 +171,7 @@ func newHTMLData(r *checks.Report, fs []checks.Finding, rules []checks.Rule, opt
 	}
 	var extra []string
 	for i := range fs {
-		if id := findingAccount(r, &fs[i]); id != "" && !accountIDs[id] {
+		if id := findingAccount(r, fs[i]); id != "" && !accountIDs[id] {
 			accountIDs[id] = true
 			extra = append(extra, id)
 		}
@@ -187,7 +187,7 @@ func newHTMLData(r *checks.Report, fs []checks.Finding, rules []checks.Rule, opt
 	first := map[resKey]int{} // index in fs of the resource's first finding
 	var buckets, principals, others []int
 	for i := range fs {
-		k := resKey{findingAccount(r, &fs[i]), fs[i].Resource.ARN}
+		k := resKey{findingAccount(r, fs[i]), fs[i].Resource.ARN}
 		if _, ok := first[k]; ok {
 			continue
 		}
@@ -201,7 +201,7 @@ func newHTMLData(r *checks.Report, fs []checks.Finding, rules []checks.Rule, opt
 			others = append(others, i)
 		}
 	}
-	account := func(i int) string { return findingAccount(r, &fs[i]) }
+	account := func(i int) string { return findingAccount(r, fs[i]) }
 	slices.SortFunc(buckets, func(i, j int) int {
 		a, b := fs[i].Resource, fs[j].Resource
 		return cmp.Or(cmp.Compare(account(i), account(j)), cmp.Compare(roleRank(a.Role), roleRank(b.Role)), cmp.Compare(a.Role, b.Role),
@@ -239,7 +239,7 @@ func newHTMLData(r *checks.Report, fs []checks.Finding, rules []checks.Rule, opt
 	d.fCheck, d.fStatus, d.fRes, d.fMsg = make([]int, n), make([]int, n), make([]int, n), make([]int, n)
 	d.fPath, d.fValue, d.fCmds, d.fFlags = make([]int, n), make([]int, n), make([]int, n), make([]int, n)
 	for i := range fs {
-		f := &fs[i]
+		f := fs[i]
 		ri := resIndex[resKey{account(i), f.Resource.ARN}]
 		name := d.res[ri].name
 		d.fCheck[i] = d.check(f, ruleByID[f.CheckID])
@@ -398,7 +398,7 @@ func columnOf(cols []htmlCol) map[string]int {
 
 // matrixCells is a matrix row: per column the worst status (FAIL > ERROR > WAIVED > PASS) of the
 // findings fis in it, n when they are all not-applicable passes, - when there is none.
-func matrixCells(fs []checks.Finding, fis []int, columns int, colOf map[string]int) string {
+func matrixCells(fs []*checks.Finding, fis []int, columns int, colOf map[string]int) string {
 	worst := make([]checks.Status, columns)
 	allNA := make([]bool, columns)
 	for c := range allNA {
@@ -412,7 +412,7 @@ func matrixCells(fs []checks.Finding, fis []int, columns int, colOf map[string]i
 		if statusWeight[fs[i].Status] > statusWeight[worst[c]] {
 			worst[c] = fs[i].Status
 		}
-		allNA[c] = allNA[c] && NotApplicable(fs[i])
+		allNA[c] = allNA[c] && NotApplicable(*fs[i])
 	}
 	b := make([]byte, columns)
 	for c, st := range worst {

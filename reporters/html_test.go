@@ -283,7 +283,7 @@ func expectedDocFinding(r *checks.Report, f checks.Finding) docFinding {
 }
 
 func TestHTMLMatrixCells(t *testing.T) {
-	fs := []checks.Finding{
+	fs := []*checks.Finding{
 		{CheckID: "s3-bucket-public-access-block", Status: checks.StatusPass},
 		{CheckID: "s3-bucket-not-public", Status: checks.StatusFail},
 		{CheckID: "s3-bucket-mfa-delete", Status: checks.StatusPass, Message: "MFA Delete is not applicable here.", NotApplicable: true},
