@@ -3,6 +3,7 @@ package reporters
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"os/exec"
@@ -417,6 +418,33 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("the hostile text shows %d times as text", got)
 	}
 
+	// Links into a report: #f-<check>-<FNV-1a of the ARN> opens the finding, widening the filters
+	// to it (a PASS, hidden by default), when the page opens and when the hash changes.
+	var passes []checks.Finding
+	for _, f := range report.Findings {
+		if f.Status == checks.StatusPass && f.Resource.Type == typeBucket {
+			passes = append(passes, f)
+		}
+	}
+	if len(passes) < 2 {
+		t.Fatalf("%d bucket passes in the review account", len(passes))
+	}
+	linked := func(f checks.Finding) {
+		t.Helper()
+		id := findingAnchor(f)
+		if got := eval("linked finding", fmt.Sprintf(`(() => { const e = document.getElementById(%q); return e && e.classList.contains('targeted') && e.open && e.checkVisibility() &&
+			document.querySelector('#filters input[value=PASS]').checked ? 1 : 0; })()`, id)); got != 1 {
+			t.Errorf("the link #%s did not open %s on %s", id, f.CheckID, f.Resource.Name)
+		}
+	}
+	open("open a link to a finding", page+"#"+findingAnchor(passes[0]))
+	linked(passes[0])
+	do("follow another link", fmt.Sprintf(`location.hash = %q`, findingAnchor(passes[1])))
+	if _, err := chromedp.Run(stepCtx, chromedp.Poll[bool](fmt.Sprintf(`!!document.getElementById(%q)`, findingAnchor(passes[1])), chromedp.WithPollingTimeout(0))); err != nil {
+		t.Fatalf("wait for the second link: %v", err)
+	}
+	linked(passes[1])
+
 	// An organisation: the accounts first; choosing one shows its counts, rows and findings.
 	org := orgReport(t)
 	orgPage := writePage(t, dir, "org.html", org, Options{})
@@ -512,6 +540,23 @@ func TestHTMLInBrowser(t *testing.T) {
 	// Logged, not asserted: how long a browser takes says how busy the machine is, not whether
 	// the report works. A hang is stepCtx's to catch. BenchmarkHTMLOpen measures.
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// findingAnchor is the link target of a finding, as reports have always named it: its check id
+// and the FNV-1a hash of its ARN.
+func findingAnchor(f checks.Finding) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(f.Resource.ARN))
+	id := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return '-'
+	}, f.CheckID)
+	return fmt.Sprintf("f-%s-%08x", id, h.Sum32())
 }
 
 // recordClipboard replaces the clipboard with one that records what is written to it.

@@ -69,7 +69,7 @@ const (
 // htmlData is the page's data document, built by newHTMLData and written by writeJSON.
 type htmlData struct {
 	strs  interner
-	texts interner // template keys: see textKey
+	texts interner // template keys: see text
 
 	checks []htmlCheck
 	// checksOf lists the check entries of a check id, checkSrc the finding each was made from.
