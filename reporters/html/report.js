@@ -480,14 +480,14 @@
       add(th, ' ', el('span', 'muted', where));
     }
     add(tr, th, el('td', null, this.rowKind(ri)));
-    // The checks of each cell, for its tooltip.
+    // The checks of each cell, for its tooltip, named without what the matrix implies.
     var inCol = this.cols.map(function () {
       return [];
     });
     for (var k = resStart[ri]; k < resStart[ri + 1]; k++) {
       var i = resItems[k], col = CH[F.c[i]][m.colOf];
       if (col >= 0) {
-        inCol[col].push(CH[F.c[i]][C_ID] + ': ' + statusLabel(i));
+        inCol[col].push(CH[F.c[i]][C_SHORT] + ': ' + statusLabel(i));
       }
     }
     for (var j = 0; j < this.cols.length; j++) {
