@@ -424,6 +424,11 @@
       m.render();
     };
     add(view, pager(rows.length, this.page, PAGE_ROWS, noun, onPage));
+    if (rows.length === 0) {
+      add(view, el('p', null, scope.account >= 0 ? 'Nothing in account ' + S[scope.account] + ' matches.' : 'Nothing matches the filters.'));
+      this.swap(view);
+      return;
+    }
     var table = el('table', this.kind === 2 ? 'list' : 'matrix');
     var head = el('tr');
     if (this.kind === 2) {
