@@ -35,7 +35,10 @@ func (r *loadedRule) parseTemplates(bound template.FuncMap) ([]*template.Templat
 // selectors, must print commands that include each other's changes so they can run in any order.
 func (ev *evaluation) renderRule(rule *loadedRule, findings []Finding) []string {
 	var notices []string
-	templates, err := rule.parseTemplates(ev.funcs())
+	// The templates of this rule print through one Values table: they are parsed here, per rule
+	// and evaluation, and executed one finding at a time.
+	values := &shellcmd.Values{Skeleton: ev.onCommandLine != nil}
+	templates, err := rule.parseTemplates(mergeFuncs(ev.funcs(), values.Funcs()))
 	if err != nil {
 		return []string{fmt.Sprintf("%s: %v", rule.ID, err)}
 	}
@@ -44,7 +47,7 @@ func (ev *evaluation) renderRule(rule *loadedRule, findings []Finding) []string 
 		if findings[i].Status != StatusFail && findings[i].Status != StatusWaived {
 			continue
 		}
-		cmds, err := ev.render(templates, &findings[i])
+		cmds, err := ev.render(templates, values, &findings[i])
 		if err != nil {
 			notices = append(notices, fmt.Sprintf("%s on %s: remediation commands could not be rendered: %v", rule.ID, findings[i].Resource.ARN, err))
 		}
@@ -73,7 +76,7 @@ type CommandData struct {
 	Vars      map[string]any
 }
 
-func (ev *evaluation) render(templates []*template.Template, f *Finding) ([]string, error) {
+func (ev *evaluation) render(templates []*template.Template, values *shellcmd.Values, f *Finding) ([]string, error) {
 	data := CommandData{
 		AccountID: ev.snap.Account.ID, Partition: nameOr(ev.snap.Account.Partition, "aws"), Resource: f.Resource,
 		Bucket: ev.index.buckets[f.Resource.ARN], Role: ev.index.roles[f.Resource.ARN], User: ev.index.users[f.Resource.ARN],
@@ -83,7 +86,7 @@ func (ev *evaluation) render(templates []*template.Template, f *Finding) ([]stri
 	if data.Vars == nil {
 		data.Vars = map[string]any{}
 	}
-	lines, err := renderLines(templates, data)
+	lines, err := renderLines(templates, values, data)
 	cmds := make([]string, len(lines))
 	for i, l := range lines {
 		cmds[i] = l.Text
@@ -97,12 +100,13 @@ func (ev *evaluation) render(templates []*template.Template, f *Finding) ([]stri
 // renderLines renders the templates into command lines. A template whose function refuses to
 // rewrite a configuration it cannot carry over exactly (RefusedRewrite) prints a one-line note
 // saying so instead of its command.
-func renderLines(templates []*template.Template, data CommandData) ([]shellcmd.Line, error) {
+func renderLines(templates []*template.Template, values *shellcmd.Values, data CommandData) ([]shellcmd.Line, error) {
 	lines := []shellcmd.Line{}
 	var errs []error
 	for _, t := range templates {
 		var sb strings.Builder
 		if err := t.Execute(&sb, data); err != nil {
+			values.Lines("") // forget what the failed execution recorded
 			var refused *RefusedRewrite
 			if errors.As(err, &refused) {
 				lines = append(lines, shellcmd.Line{Text: shellcmd.Note("not printed: " + refused.Error()), Note: true})
@@ -111,7 +115,7 @@ func renderLines(templates []*template.Template, data CommandData) ([]shellcmd.L
 			errs = append(errs, err)
 			continue
 		}
-		out, err := shellcmd.Lines(sb.String())
+		out, err := values.Lines(sb.String())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("template %s: %w", t.Name(), err))
 			continue

@@ -17,7 +17,7 @@ import (
 // dataEventSelectorArgs, trailSelectorArgs) need the snapshot and the other checks' failures: here
 // they are placeholders, so that templates parse when policies load, and (*evaluation).funcs
 // binds them for each evaluation.
-var templateFuncs = mergeFuncs(shellcmd.Funcs(), template.FuncMap{
+var templateFuncs = mergeFuncs((&shellcmd.Values{}).Funcs(), template.FuncMap{
 	// sq is kept for templates written before every value was quoted: it returns its argument,
 	// which the escaper then quotes like any other value.
 	"sq": func(s string) string { return s },

@@ -1,6 +1,7 @@
 package reporters
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"crypto/sha256"
@@ -8,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"html/template"
 	"io"
 	"math"
@@ -21,12 +21,14 @@ import (
 	"github.com/coffer-audit/coffer/checks"
 )
 
-// HTML writes one self-contained page for a security review: header, summary cards, a posture
-// matrix of the buckets and one of the IAM principals, coverage by framework, and every finding,
-// filterable with a small inline script. The CSS and script are embedded (no external asset, no
-// network), and a Content-Security-Policy with their hashes forbids every other load, so the file
-// opens offline and can be attached to a ticket. Without script every finding is shown; printing
-// hides the controls.
+// HTML writes one self-contained page for a security review: header, summary cards, for an
+// organisation a table of its accounts, a posture matrix of the buckets and one of the IAM
+// principals, coverage by framework, and the findings grouped by check and failure. The page is
+// static HTML for what is small (summary, accounts, coverage) and one JSON document for the
+// findings (html_data.go), which the embedded script renders a page at a time, so the page opens
+// in seconds at 10,000 buckets. The CSS and script are embedded (no external asset, no network),
+// and a Content-Security-Policy with their hashes forbids every other load, so the file opens
+// offline and can be attached to a ticket.
 type HTML struct {
 	Options Options
 }
@@ -35,33 +37,16 @@ type HTML struct {
 var htmlAssets embed.FS
 
 var (
-	htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-		"dict": dict, "knownNote": func() string { return knownNote }, "shortenedNote": func() string { return shortenedNote },
-	}).ParseFS(htmlAssets, "html/report.html.tmpl"))
-	htmlCSS = mustAsset("html/report.css")
-	htmlJS  = mustAsset("html/report.js")
+	htmlTmpl = template.Must(template.New("report.html.tmpl").ParseFS(htmlAssets, "html/report.html.tmpl"))
+	htmlCSS  = mustAsset("html/report.css")
+	htmlJS   = mustAsset("html/report.js")
 	// htmlCSP allows exactly the embedded style and script (by hash) and nothing else: no fetch,
 	// no image, no font, no frame. A report that tried to load anything would show it as a
-	// console error, which the browser test looks for.
+	// console error, which the browser test looks for. The data document is a
+	// <script type="application/json">, which browsers never run, so it needs no hash.
 	htmlCSP = fmt.Sprintf("default-src 'none'; style-src '%s'; script-src '%s'; img-src data:; base-uri 'none'; form-action 'none'",
 		cspHash(htmlCSS), cspHash(htmlJS))
 )
-
-// dict builds the argument map of a sub-template from key/value pairs.
-func dict(kv ...any) (map[string]any, error) {
-	if len(kv)%2 != 0 {
-		return nil, fmt.Errorf("dict: odd number of arguments")
-	}
-	m := make(map[string]any, len(kv)/2)
-	for i := 0; i < len(kv); i += 2 {
-		k, ok := kv[i].(string)
-		if !ok {
-			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
-		}
-		m[k] = kv[i+1]
-	}
-	return m, nil
-}
 
 func mustAsset(name string) string {
 	b, err := htmlAssets.ReadFile(name)
@@ -76,32 +61,63 @@ func cspHash(s string) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// Write implements Reporter.
+// Write implements Reporter. The page is streamed: the static parts are rendered first (so a
+// template error writes nothing), then the data document goes out table by table as it is
+// encoded, never held whole.
 func (h *HTML) Write(w io.Writer, r *checks.Report) error {
 	if r == nil {
 		return errNilReport
 	}
-	page := buildHTMLPage(r, h.Options)
-	// Render into a buffer so a template error never leaves half a page behind.
-	var buf bytes.Buffer
-	if err := htmlTmpl.Execute(&buf, page); err != nil {
+	sorted := sortedFindings(r)
+	// The findings read worst first: FAIL, ERROR, WAIVED, PASS, each from CRITICAL down, then the
+	// JSON order (check id, ARN). The matrices and counts do not depend on this order. Pointers:
+	// a copy of 130,000 findings would be 30 MB.
+	fs := make([]*checks.Finding, len(sorted))
+	for i := range sorted {
+		fs[i] = &sorted[i]
+	}
+	slices.SortStableFunc(fs, func(a, b *checks.Finding) int {
+		return cmp.Or(
+			cmp.Compare(statusWeight[b.Status], statusWeight[a.Status]),
+			cmp.Compare(b.Severity, a.Severity),
+		)
+	})
+	rules := sortedRules(r)
+	page := buildHTMLPage(r, sorted, rules, h.Options)
+	var head, tail bytes.Buffer
+	if err := htmlTmpl.ExecuteTemplate(&head, "head", page); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	if err := htmlTmpl.ExecuteTemplate(&tail, "tail", page); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	data := newHTMLData(r, fs, rules, h.Options)
+	fs = nil // the data holds what the page needs
+
+	bw := bufio.NewWriterSize(w, 1<<16)
+	if _, err := bw.Write(head.Bytes()); err != nil {
+		return err
+	}
+	bw.WriteString(`<script type="application/json" id="coffer-data">`)
+	if err := data.writeJSON(bw); err != nil {
+		return fmt.Errorf("write html data: %w", err)
+	}
+	bw.WriteString("</script>")
+	if _, err := bw.Write(tail.Bytes()); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
-// htmlPage is everything the template shows, computed and sorted here so the template only loops.
+// htmlPage is the static part of the page, computed here so the template only loops.
 type htmlPage struct {
 	Title, AccountID, Regions, Tool, Version string
 	Started, Finished, Duration              string
 	StatusCards, SeverityCards               []htmlCard
 	Total                                    int
 	Notices                                  []string
-	Buckets, Principals                      htmlMatrix
-	Others                                   []htmlOther
+	Org                                      *htmlOrg
 	Frameworks                               []htmlFramework
-	Findings                                 []htmlFinding
 	Services                                 []string
 	Statuses                                 []htmlFilter
 	SeverityFilters                          []htmlFilter
@@ -120,37 +136,16 @@ type htmlFilter struct {
 	Checked      bool
 }
 
-// htmlMatrix is a posture matrix: rows are resources, columns are controls, and a cell is the
-// worst status of the column's checks on the row's resource.
-type htmlMatrix struct {
-	Columns []htmlColumn
-	Rows    []htmlRow
+// htmlOrg is the organisation summary: a row per account, FAIL counts per service.
+type htmlOrg struct {
+	Services []string
+	Accounts []htmlOrgAccount
 }
 
-type htmlColumn struct {
-	Label, Checks string // Checks is the column's check ids, for the header's description
-}
-
-type htmlRow struct {
-	Name, Kind, Region, ARN string
-	Cells                   []htmlCell
-}
-
-type htmlCell struct {
-	Status, Label, Class string
-	Links                []htmlLink
-	// Mixed is set when the cell's findings differ in status: each link then shows its own.
-	Mixed bool
-}
-
-type htmlLink struct {
-	Anchor, CheckID, Short, Label, Class string
-}
-
-// htmlOther is a finding on the account, a key or a trail: shown as one row each.
-type htmlOther struct {
-	Resource, Kind, CheckID, Title string
-	Link                           htmlLink
+type htmlOrgAccount struct {
+	ID, Name, Status, StatusClass, Error string
+	Fail, Errors, Waived, Pass           int
+	FailByService                        []int
 }
 
 type htmlFramework struct {
@@ -163,25 +158,6 @@ type htmlControl struct {
 	Checks                     []string
 	Pass, Fail, Error, Waived  int
 	Status, StatusLabel, Class string
-}
-
-type htmlFinding struct {
-	Anchor, CheckID, Title, Severity, SeverityClass string
-	Status, StatusLabel, StatusClass, Service       string
-	Resource, ResourceKind, ARN, Region, Role       string
-	Message, EvidencePath, EvidenceValue            string
-	HasEvidence, NotApplicable, InBaseline          bool
-	Frameworks                                      []htmlFrameworkIDs
-	Summary, Fix, Waiver                            string
-	Commands                                        string
-	CommandCount                                    int
-	// Shortened is set when a command was cut for display: copying it would give a broken
-	// command, so the page offers no copy button and points at the JSON report instead.
-	Shortened bool
-}
-
-type htmlFrameworkIDs struct {
-	Name, IDs string
 }
 
 // matrixSpec is a column of a posture matrix: its header and the checks it aggregates.
@@ -269,17 +245,9 @@ var htmlFrameworkShort = map[string]string{
 
 var htmlFrameworkOrder = []string{checks.FrameworkCIS, checks.FrameworkFSBP, checks.FrameworkWorkshop}
 
-func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
-	fs := slices.Clone(sortedFindings(r)) // sorted again below, worst first
-	rules := sortedRules(r)
-	ruleByID := make(map[string]checks.Rule, len(rules))
-	for _, rule := range rules {
-		ruleByID[rule.ID] = rule
-	}
+func buildHTMLPage(r *checks.Report, fs []checks.Finding, rules []checks.Rule, opts Options) *htmlPage {
 	c := countFindings(fs)
-
-	// Every value from the snapshot is cut for display (clipProse, clipCommand) where the page
-	// shows it; sorting and anchors use the whole values.
+	// Every value from the snapshot is cut for display (clipProse) where the page shows it.
 	p := &htmlPage{
 		Title:     "coffer report",
 		AccountID: clipProse(cmp.Or(r.AccountID, "unknown")),
@@ -294,7 +262,12 @@ func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
 		JS:        template.JS(htmlJS),
 		CSP:       htmlCSP,
 	}
-	if r.AccountID != "" {
+	p.Org = buildOrg(r, fs, rules)
+	switch {
+	case p.Org != nil:
+		p.AccountID = fmt.Sprintf("%d accounts", len(p.Org.Accounts))
+		p.Title += " — organisation, " + p.AccountID
+	case r.AccountID != "":
 		p.Title += " — account " + p.AccountID
 	}
 	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() && !r.FinishedAt.Before(r.StartedAt) {
@@ -308,70 +281,95 @@ func buildHTMLPage(r *checks.Report, opts Options) *htmlPage {
 		p.SeverityCards = append(p.SeverityCards, htmlCard{Key: sev.String(), Label: strings.ToLower(sev.String()), Class: "sev-" + strings.ToLower(sev.String()), Count: c.bySev[sev][checks.StatusFail]})
 		p.SeverityFilters = append(p.SeverityFilters, htmlFilter{Value: sev.String(), Label: sev.String(), Checked: true})
 	}
-
-	// The findings list reads worst first: FAIL, ERROR, WAIVED, PASS, each from CRITICAL down, then
-	// the JSON order (check id, ARN). The matrices and counts do not depend on this order.
-	slices.SortStableFunc(fs, func(a, b checks.Finding) int {
-		return cmp.Or(
-			cmp.Compare(statusWeight[b.Status], statusWeight[a.Status]),
-			cmp.Compare(b.Severity, a.Severity),
-			compareFindings(a, b),
-		)
-	})
-	anchors := findingAnchors(fs)
-	services := map[string]bool{}
-	for i, f := range fs {
-		hf := newHTMLFinding(f, anchors[i], ruleByID[f.CheckID])
-		services[hf.Service] = true
-		p.Findings = append(p.Findings, hf)
-	}
-	p.Services = sortedKeys(services)
-
-	byResource := func(keep func(checks.Resource) bool) map[string][]int {
-		m := map[string][]int{}
-		for i, f := range fs {
-			if keep(f.Resource) {
-				m[f.Resource.ARN] = append(m[f.Resource.ARN], i)
-			}
-		}
-		return m
-	}
-	short := func(checkID, rowNoun string) string {
-		rule := ruleByID[checkID]
-		return shortCheckID(checkID, cmp.Or(rule.Service, serviceOf(checkID)), rowNoun)
-	}
-	p.Buckets = buildMatrix(fs, anchors, matrixColumns(rules, checks.MatrixBuckets), func(id string) string { return short(id, "bucket") }, byResource(func(res checks.Resource) bool { return res.Type == typeBucket }),
-		func(a, b checks.Resource) int {
-			return cmp.Or(cmp.Compare(roleRank(a.Role), roleRank(b.Role)), cmp.Compare(a.Role, b.Role), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ARN, b.ARN))
-		},
-		func(res checks.Resource) string { return cmp.Or(res.Role, "—") })
-	p.Principals = buildMatrix(fs, anchors, matrixColumns(rules, checks.MatrixPrincipals), func(id string) string { return short(id, "") }, byResource(func(res checks.Resource) bool {
-		_, ok := principalKinds[res.Type]
-		return ok
-	}),
-		func(a, b checks.Resource) int {
-			return cmp.Or(cmp.Compare(principalKinds[a.Type].rank, principalKinds[b.Type].rank), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ARN, b.ARN))
-		},
-		func(res checks.Resource) string { return principalKinds[res.Type].name })
-
-	for i, f := range fs {
-		if _, ok := principalKinds[f.Resource.Type]; ok || f.Resource.Type == typeBucket {
-			continue
-		}
-		p.Others = append(p.Others, htmlOther{
-			Resource: cmp.Or(f.Resource.Name, f.Resource.ARN), Kind: resourceKind(f.Resource.Type),
-			CheckID: f.CheckID, Title: f.Title, Link: cellLink(f, anchors[i]),
-		})
-	}
-	slices.SortStableFunc(p.Others, func(a, b htmlOther) int {
-		return cmp.Or(cmp.Compare(otherRank(a.Kind), otherRank(b.Kind)), cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.CheckID, b.CheckID))
-	})
-	for i := range p.Others {
-		o := &p.Others[i]
-		o.Resource, o.Kind, o.CheckID, o.Title = clipProse(o.Resource), clipProse(o.Kind), clipProse(o.CheckID), clipProse(o.Title)
-	}
+	p.Services = findingServices(fs, rules)
 	p.Frameworks = buildCoverage(fs, rules)
 	return p
+}
+
+// findingServices lists the services of the findings' checks, sorted.
+func findingServices(fs []checks.Finding, rules []checks.Rule) []string {
+	service := make(map[string]string, len(rules))
+	for _, rule := range rules {
+		service[rule.ID] = cmp.Or(rule.Service, serviceOf(rule.ID))
+	}
+	seen := map[string]bool{}
+	for i := range fs {
+		seen[clipProse(cmp.Or(service[fs[i].CheckID], serviceOf(fs[i].CheckID)))] = true
+	}
+	return sortedKeys(seen)
+}
+
+// buildOrg is the organisation summary, or nil for the report of one account: the accounts the
+// report lists, in its order, then any other account a finding names, each with its FAIL count
+// per service of the rules.
+func buildOrg(r *checks.Report, fs []checks.Finding, rules []checks.Rule) *htmlOrg {
+	accounts := slices.Clone(r.Accounts)
+	listed := map[string]bool{}
+	for _, a := range accounts {
+		listed[a.ID] = true
+	}
+	var extra []string
+	for i := range fs {
+		if id := findingAccount(r, &fs[i]); id != "" && !listed[id] {
+			listed[id] = true
+			extra = append(extra, id)
+		}
+	}
+	slices.Sort(extra)
+	for _, id := range extra {
+		accounts = append(accounts, checks.AccountInfo{ID: id, Status: checks.AccountScanned})
+	}
+	if len(r.Accounts) == 0 && len(accounts) <= 1 {
+		return nil
+	}
+	service := make(map[string]string, len(rules))
+	services := map[string]bool{}
+	for _, rule := range rules {
+		svc := cmp.Or(rule.Service, serviceOf(rule.ID))
+		service[rule.ID] = svc
+		services[svc] = true
+	}
+	org := &htmlOrg{Services: sortedKeys(services)}
+	col := map[string]int{}
+	for i, svc := range org.Services {
+		col[svc] = i
+	}
+	row := map[string]int{}
+	for _, a := range accounts {
+		row[a.ID] = len(org.Accounts)
+		org.Accounts = append(org.Accounts, htmlOrgAccount{
+			ID: clipProse(a.ID), Name: clipProse(a.Name), Status: clipProse(a.Status), StatusClass: accountStatusClass(a.Status),
+			Error: clipProse(a.Error), FailByService: make([]int, len(org.Services)),
+		})
+	}
+	for i := range fs {
+		a := &org.Accounts[row[findingAccount(r, &fs[i])]]
+		switch fs[i].Status {
+		case checks.StatusFail:
+			a.Fail++
+			a.FailByService[col[service[fs[i].CheckID]]]++
+		case checks.StatusError:
+			a.Errors++
+		case checks.StatusWaived:
+			a.Waived++
+		case checks.StatusPass:
+			a.Pass++
+		}
+	}
+	for i, svc := range org.Services {
+		org.Services[i] = clipProse(svc)
+	}
+	return org
+}
+
+func accountStatusClass(status string) string {
+	switch status {
+	case checks.AccountScanned:
+		return "st-pass"
+	case checks.AccountError:
+		return "st-error"
+	}
+	return "st-na"
 }
 
 func roleRank(role string) int {
@@ -412,99 +410,6 @@ func resourceKind(typ string) string {
 	return strings.ToLower(parts[len(parts)-1])
 }
 
-// buildMatrix lays out one posture matrix: specs are its columns, rows the findings of each
-// resource, short names a check inside a cell that aggregates several.
-func buildMatrix(fs []checks.Finding, anchors []string, specs []matrixSpec, short func(checkID string) string, rows map[string][]int,
-	order func(a, b checks.Resource) int, kind func(checks.Resource) string) htmlMatrix {
-	var m htmlMatrix
-	column := map[string]int{}
-	for i, s := range specs {
-		m.Columns = append(m.Columns, htmlColumn{Label: s.label, Checks: strings.Join(s.checks, ", ")})
-		for _, id := range s.checks {
-			column[id] = i
-		}
-	}
-	// Checks on these resources that no column names go to "Other", added only when needed.
-	other := len(specs)
-	var otherChecks []string
-	for _, idx := range rows {
-		for _, i := range idx {
-			if _, ok := column[fs[i].CheckID]; !ok && !slices.Contains(otherChecks, fs[i].CheckID) {
-				otherChecks = append(otherChecks, fs[i].CheckID)
-			}
-		}
-	}
-	slices.Sort(otherChecks)
-	if len(otherChecks) > 0 {
-		m.Columns = append(m.Columns, htmlColumn{Label: "Other checks", Checks: strings.Join(otherChecks, ", ")})
-	}
-
-	resources := make([]checks.Resource, 0, len(rows))
-	for _, idx := range rows {
-		resources = append(resources, fs[idx[0]].Resource)
-	}
-	slices.SortFunc(resources, order)
-	for _, res := range resources {
-		row := htmlRow{Name: clipProse(cmp.Or(res.Name, res.ARN)), Kind: clipProse(kind(res)), ARN: clipProse(res.ARN)}
-		// IAM is global; saying so on every row is noise.
-		if res.Region != "global" {
-			row.Region = clipProse(res.Region)
-		}
-		cells := make([][]int, len(m.Columns))
-		for _, i := range rows[res.ARN] {
-			col, ok := column[fs[i].CheckID]
-			if !ok {
-				col = other
-			}
-			cells[col] = append(cells[col], i)
-		}
-		for _, idx := range cells {
-			cell := matrixCell(fs, anchors, idx)
-			for i := range cell.Links {
-				cell.Links[i].Short = short(cell.Links[i].CheckID)
-			}
-			row.Cells = append(row.Cells, cell)
-		}
-		m.Rows = append(m.Rows, row)
-	}
-	return m
-}
-
-// matrixCell is the worst status among the findings (FAIL > ERROR > WAIVED > PASS) with a link to
-// each; no finding means the controls do not apply to the resource.
-func matrixCell(fs []checks.Finding, anchors []string, idx []int) htmlCell {
-	if len(idx) == 0 {
-		return htmlCell{Status: "NA", Label: "n/a", Class: "st-na"}
-	}
-	worst := fs[idx[0]]
-	for _, i := range idx[1:] {
-		if statusWeight[fs[i].Status] > statusWeight[worst.Status] {
-			worst = fs[i]
-		}
-	}
-	cell := htmlCell{Status: string(worst.Status), Label: statusLabel(worst), Class: statusClass(worst.Status)}
-	allNA := true
-	for _, i := range idx {
-		l := cellLink(fs[i], anchors[i])
-		cell.Links = append(cell.Links, l)
-		// A not-applicable pass beside passes is not worth a breakdown; any other difference is.
-		cell.Mixed = cell.Mixed || fs[i].Status != worst.Status
-		allNA = allNA && NotApplicable(fs[i])
-	}
-	if allNA {
-		cell.Status, cell.Label, cell.Class = "NA", "n/a", "st-na"
-	}
-	return cell
-}
-
-func cellLink(f checks.Finding, anchor string) htmlLink {
-	l := htmlLink{Anchor: anchor, CheckID: f.CheckID, Label: statusLabel(f), Class: statusClass(f.Status)}
-	if NotApplicable(f) {
-		l.Class = "st-na"
-	}
-	return l
-}
-
 // shortCheckID names a check inside a matrix cell without what the matrix already implies: the
 // check's service and the kind of resource of the row (by the catalog's naming, service, then
 // resource, then what is checked): s3-bucket-kms-cmk → kms-cmk in the bucket matrix.
@@ -517,14 +422,6 @@ func shortCheckID(id, service, rowNoun string) string {
 		short = rest
 	}
 	return short
-}
-
-// statusLabel is the text beside a status colour: PASS, FAIL, ERROR, WAIVED or n/a.
-func statusLabel(f checks.Finding) string {
-	if NotApplicable(f) {
-		return "n/a"
-	}
-	return string(f.Status)
 }
 
 func statusClass(st checks.Status) string { return "st-" + strings.ToLower(string(st)) }
@@ -656,74 +553,6 @@ func leadingChunk(s string) (string, string) {
 	return s, ""
 }
 
-// findingAnchors gives each finding an id that stays the same between runs (check id and a hash of
-// the ARN, which may hold characters a URL fragment cannot), so links into a report stay valid.
-func findingAnchors(fs []checks.Finding) []string {
-	out := make([]string, len(fs))
-	seen := map[string]int{}
-	for i, f := range fs {
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(f.Resource.ARN))
-		a := fmt.Sprintf("f-%s-%08x", anchorSafe(f.CheckID), h.Sum32())
-		// The same (check, ARN) twice would be a bug upstream; keep ids unique anyway.
-		if n := seen[a]; n > 0 {
-			seen[a]++
-			a = fmt.Sprintf("%s-%d", a, n+1)
-		} else {
-			seen[a] = 1
-		}
-		out[i] = a
-	}
-	return out
-}
-
-func anchorSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
-			return r
-		}
-		if r >= 'A' && r <= 'Z' {
-			return r + ('a' - 'A')
-		}
-		return '-'
-	}, s)
-}
-
-func newHTMLFinding(f checks.Finding, anchor string, rule checks.Rule) htmlFinding {
-	cmds, shortened := clipCommands(f.Remediation.Commands)
-	hf := htmlFinding{
-		Anchor: anchor, CheckID: clipProse(f.CheckID), Title: clipProse(cmp.Or(f.Title, rule.Title, f.CheckID)),
-		Severity: f.Severity.String(), SeverityClass: "sev-" + strings.ToLower(f.Severity.String()),
-		Status: string(f.Status), StatusLabel: statusLabel(f), StatusClass: statusClass(f.Status),
-		Service:  clipProse(cmp.Or(rule.Service, serviceOf(f.CheckID))),
-		Resource: clipProse(cmp.Or(f.Resource.Name, f.Resource.ARN)), ResourceKind: clipProse(resourceKind(f.Resource.Type)),
-		ARN: clipProse(f.Resource.ARN), Region: clipProse(f.Resource.Region), Role: clipProse(f.Resource.Role),
-		Message: clipProse(f.Message), NotApplicable: NotApplicable(f), InBaseline: f.InBaseline,
-		Summary: clipProse(f.Remediation.Summary), Fix: clipProse(string(f.Remediation.Fix)),
-		Commands: strings.Join(cmds, "\n"), CommandCount: len(cmds), Shortened: shortened,
-	}
-	if hf.NotApplicable {
-		hf.StatusClass = "st-na"
-	}
-	if hf.Message == "" {
-		hf.Message = defaultMessage(f.Status, hf.Resource)
-	}
-	if f.Evidence != nil {
-		hf.HasEvidence = true
-		hf.EvidencePath = clipProse(f.Evidence.Path)
-		hf.EvidenceValue, _ = clipCommand(evidenceJSON(f.Evidence.Value))
-	}
-	for _, fw := range sortedFrameworkNames(f.Frameworks) {
-		if ids := f.Frameworks[fw]; len(ids) > 0 {
-			hf.Frameworks = append(hf.Frameworks, htmlFrameworkIDs{Name: cmp.Or(htmlFrameworkShort[fw], fw), IDs: strings.Join(ids, ", ")})
-		}
-	}
-	if f.Status == checks.StatusWaived {
-		hf.Waiver = clipProse(waiverText(f.Waiver))
-	}
-	return hf
-}
-
 // clipAll returns the texts cut for display (clipProse), or texts itself when none needed it.
 func clipAll(texts []string) []string {
 	var out []string
@@ -746,14 +575,6 @@ func sortedFrameworkNames(m map[string][]string) []string {
 	names := sortedKeys(m)
 	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(fwRank(a), fwRank(b)) })
 	return names
-}
-
-// defaultMessage stands in for the empty message of a PASS on the resource named name.
-func defaultMessage(st checks.Status, name string) string {
-	if st == checks.StatusPass {
-		return "Passes on " + name + "."
-	}
-	return ""
 }
 
 // serviceOf guesses a service from a check id ("s3-bucket-…" → s3) for findings without a rule.

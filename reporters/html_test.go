@@ -3,32 +3,29 @@ package reporters
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-audit/coffer/checks"
-	"github.com/coffer-audit/coffer/checks/atomicfile"
 	"github.com/coffer-audit/coffer/policies"
 )
 
 const htmlGolden = "report.html.golden"
 
+// TestHTMLGolden renders the hand-built report. The page is static HTML for the summary and the
+// coverage, and the findings as a JSON document one table entry a line, so a change shows as the
+// lines it changes.
 func TestHTMLGolden(t *testing.T) {
 	got := render(t, FormatHTML, Options{}, htmlGoldenReport())
 	path := filepath.Join("testdata", htmlGolden)
@@ -72,77 +69,106 @@ var (
 	reID     = regexp.MustCompile(` id="([^"]*)"`)
 	reStyle  = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
 	reScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	reData   = regexp.MustCompile(`(?s)<script type="application/json" id="coffer-data">(.*?)</script>`)
 	reCSP    = regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]*)"`)
 )
 
 // TestHTMLSelfContained: one file that loads nothing — no src, no external href, no CSS url() or
 // @import — and whose CSP hashes match the inline style and script exactly (else the browser
-// would refuse to run them).
+// would refuse to run them). Besides the script, the only script element is the data document,
+// which a browser never runs, and which must be JSON.
 func TestHTMLSelfContained(t *testing.T) {
-	out := string(render(t, FormatHTML, Options{}, goldenReport()))
-	for _, bad := range []string{" src=", "<link", "url(", "@import", "<iframe", "<img", "http://", "https://"} {
-		if strings.Contains(out, bad) {
-			t.Errorf("page contains %q: it must not load anything", bad)
-		}
-	}
-	ids := map[string]int{}
-	for _, m := range reID.FindAllStringSubmatch(out, -1) {
-		ids[m[1]]++
-	}
-	for id, n := range ids {
-		if n > 1 {
-			t.Errorf("id %q used %d times", id, n)
-		}
-	}
-	for _, m := range reHref.FindAllStringSubmatch(out, -1) {
-		target, ok := strings.CutPrefix(m[1], "#")
-		if !ok {
-			t.Errorf("link %q leaves the page", m[1])
-			continue
-		}
-		if ids[target] == 0 {
-			t.Errorf("link %q points at no element", m[1])
-		}
-	}
-	style, script, csp := reStyle.FindStringSubmatch(out), reScript.FindStringSubmatch(out), reCSP.FindStringSubmatch(out)
-	if style == nil || script == nil || csp == nil {
-		t.Fatal("page lacks its inline style, script or CSP")
-	}
-	if n := strings.Count(out, "<script"); n != 1 {
-		t.Errorf("%d script elements, want 1", n)
-	}
-	policy := html.UnescapeString(csp[1])
-	for _, want := range []string{"default-src 'none'", "style-src '" + cspHash(style[1]) + "'", "script-src '" + cspHash(script[1]) + "'"} {
-		if !strings.Contains(policy, want) {
-			t.Errorf("CSP %q lacks %q", policy, want)
-		}
+	for name, r := range map[string]*checks.Report{"account": goldenReport(), "organisation": htmlOrgReport(t)} {
+		t.Run(name, func(t *testing.T) {
+			out := string(render(t, FormatHTML, Options{}, r))
+			// The data document is text the script shows as text (an ACL grant's URI is http://…);
+			// the rest of the page is where a load could hide.
+			markup := reData.ReplaceAllString(out, "")
+			for _, bad := range []string{" src=", "<link", "url(", "@import", "<iframe", "<img", "http://", "https://"} {
+				if strings.Contains(markup, bad) {
+					t.Errorf("page contains %q: it must not load anything", bad)
+				}
+			}
+			ids := map[string]int{}
+			for _, m := range reID.FindAllStringSubmatch(out, -1) {
+				ids[m[1]]++
+			}
+			for id, n := range ids {
+				if n > 1 {
+					t.Errorf("id %q used %d times", id, n)
+				}
+			}
+			for _, m := range reHref.FindAllStringSubmatch(out, -1) {
+				target, ok := strings.CutPrefix(m[1], "#")
+				if !ok {
+					t.Errorf("link %q leaves the page", m[1])
+					continue
+				}
+				if ids[target] == 0 {
+					t.Errorf("link %q points at no element", m[1])
+				}
+			}
+			style, script, data, csp := reStyle.FindStringSubmatch(out), reScript.FindStringSubmatch(out), reData.FindStringSubmatch(out), reCSP.FindStringSubmatch(out)
+			if style == nil || script == nil || data == nil || csp == nil {
+				t.Fatal("page lacks its inline style, script, data or CSP")
+			}
+			if n := strings.Count(out, "<script"); n != 2 {
+				t.Errorf("%d script elements, want 2 (the data and the script)", n)
+			}
+			if !json.Valid([]byte(data[1])) {
+				t.Error("the data document is not JSON")
+			}
+			policy := html.UnescapeString(csp[1])
+			for _, want := range []string{"default-src 'none'", "style-src '" + cspHash(style[1]) + "'", "script-src '" + cspHash(script[1]) + "'"} {
+				if !strings.Contains(policy, want) {
+					t.Errorf("CSP %q lacks %q", policy, want)
+				}
+			}
+		})
 	}
 }
 
-// TestHTMLEscaping puts markup in every text that comes from the account or the config.
-func TestHTMLEscaping(t *testing.T) {
+// hostile is markup and script in every text that comes from the account or the config.
+const hostile = `</script><script>alert(1)</script><img src=x onerror=alert(2)><!--"'&` + "\u2028"
+
+func hostileReport() *checks.Report {
 	r := goldenReport()
-	evil := `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Message = evil
-		f.Resource.Name = evil
-		f.Remediation.Commands = append(f.Remediation.Commands, "echo "+evil)
-		f.Evidence = &checks.Evidence{Path: evil, Value: map[string]any{"k": evil}}
+		f.Message = hostile + " on " + f.Resource.Name
+		f.Resource.Name = hostile + f.Resource.Name
+		f.Remediation.Commands = append(f.Remediation.Commands, "echo '"+hostile+"'")
+		f.Evidence = &checks.Evidence{Path: hostile, Value: map[string]any{"k": hostile}}
 	}
-	r.Notices = append(r.Notices, evil)
-	r.Regions = []string{evil}
-	out := string(render(t, FormatHTML, Options{}, r))
-	for _, bad := range []string{"<script>alert", "<img"} {
+	r.Notices = append(r.Notices, hostile)
+	r.Regions = []string{hostile}
+	return r
+}
+
+// TestHTMLEscaping: markup from the report never reaches the page as markup, in the HTML (escaped)
+// or in the data (JSON with <, > and & escaped, so it cannot end the script element), and the
+// data still holds the texts exactly.
+func TestHTMLEscaping(t *testing.T) {
+	r := hostileReport()
+	page := render(t, FormatHTML, Options{}, r)
+	out := string(page)
+	for _, bad := range []string{"<script>alert", "<img", "</script><script>", "<!--\""} {
 		if strings.Contains(out, bad) {
 			t.Errorf("unescaped markup %q reached the page", bad)
 		}
 	}
 	if !strings.Contains(out, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-		t.Error("escaped message not found")
+		t.Error("escaped notice not found")
+	}
+	got := pageData(t, page).findings(t)
+	for _, f := range got {
+		if !strings.HasPrefix(f.Res.Name, hostile) || f.Message != clipProse(hostile+" on "+strings.TrimPrefix(f.Res.Name, hostile)) || f.EvidencePath != hostile {
+			t.Errorf("hostile texts not kept exactly: %+v", f)
+		}
 	}
 }
 
+// TestHTMLContent: the static parts of the page (counts, coverage, notices, filters).
 func TestHTMLContent(t *testing.T) {
 	r := goldenReport()
 	out := string(render(t, FormatHTML, Options{}, r))
@@ -155,14 +181,11 @@ func TestHTMLContent(t *testing.T) {
 		`<span class="count" id="count-severity-CRITICAL">2</span>`,
 		`<dd id="meta-version">coffer 1.2.3-test</dd>`,
 		`2025-06-01 02:00:07 UTC (took 7s)`,
-		// Bucket matrix: primary first, with its public-access cell failing.
-		`<th scope="row"><span class="name">team-backups-primary</span> <span class="muted">eu-west-1</span></th><td>primary</td>`,
 		// Coverage by framework, natural order of CIS ids.
 		`<caption>CIS AWS Foundations Benchmark v3.0.0 <code>cis-aws-3.0.0</code></caption>`,
 		`<tr><th scope="row">1.5</th><td><span class="badge st-fail">FAIL</span></td><td class="num">1</td>`,
 		// The password policy rule has no finding: its controls say so.
 		`<tr><th scope="row">1.8</th><td><span class="badge st-na">no resources</span></td>`,
-		`Waived: Legacy uploader &lt;v2&gt; needs ACLs &amp; &#39;cutover&#39; is planned | Q3 (expires 2026-09-30)`,
 		`Waiver for s3-bucket-versioning on team-old-* expired`,
 		`<option value="cloudtrail">cloudtrail</option>`,
 		`<input type="checkbox" name="status" value="PASS"> PASS`,
@@ -174,48 +197,115 @@ func TestHTMLContent(t *testing.T) {
 	if i1, i2 := strings.Index(out, "1.5</th>"), strings.Index(out, "1.10</th>"); i1 < 0 || i2 < 0 || i1 > i2 {
 		t.Errorf("CIS 1.5 at %d should come before 1.10 at %d", i1, i2)
 	}
+	if strings.Contains(out, `id="organisation"`) {
+		t.Error("the report of one account has an organisation section")
+	}
 	// ShowPass checks the PASS filter from the start.
-	if !strings.Contains(string(render(t, FormatHTML, Options{ShowPass: true}, r)), `value="PASS" checked`) {
+	shown := render(t, FormatHTML, Options{ShowPass: true}, r)
+	if !strings.Contains(string(shown), `value="PASS" checked`) || !pageData(t, shown).ShowPass {
 		t.Error("ShowPass does not pre-select PASS")
-	}
-	// Worst first: the CRITICAL failures open the list, the passes close it.
-	if i1, i2 := strings.LastIndex(out, `data-status="FAIL" data-service`), strings.Index(out, `data-status="PASS" data-service`); i1 < 0 || i2 < 0 || i1 > i2 {
-		t.Errorf("FAIL findings (at %d) should come before PASS (at %d)", i1, i2)
-	}
-	if i := strings.Index(out, `<li class="finding"`); i < 0 || !strings.Contains(out[i:i+200], `data-severity="CRITICAL" data-status="FAIL"`) {
-		t.Error("the findings list does not open with a CRITICAL FAIL")
-	}
-	// The not-applicable MFA Delete pass shows as n/a, not PASS.
-	if !strings.Contains(out, `<span class="badge st-na">n/a</span> <span class="badge sev-low">LOW</span> Backup buckets require MFA to delete versions`) {
-		t.Error("not-applicable finding not labelled n/a")
 	}
 }
 
+// TestHTMLData: every finding is in the data, with what the page shows of it exactly (the texts
+// cut for display as in every format for people), worst first.
+func TestHTMLData(t *testing.T) {
+	r := htmlGoldenReport()
+	doc := pageData(t, render(t, FormatHTML, Options{}, r))
+	got := doc.findings(t)
+	var want []docFinding
+	for _, f := range r.Findings {
+		want = append(want, expectedDocFinding(r, f))
+	}
+	order := func(a, b docFinding) int {
+		return strings.Compare(a.Check.ID+a.Res.ARN+a.Status, b.Check.ID+b.Res.ARN+b.Status)
+	}
+	sorted := slices.Clone(got)
+	slices.SortFunc(sorted, order)
+	slices.SortFunc(want, order)
+	if diff := cmp.Diff(want, sorted); diff != "" {
+		t.Errorf("findings in the data (-want +got):\n%s", diff)
+	}
+	rank := map[string]int{"FAIL": 0, "ERROR": 1, "WAIVED": 2, "PASS": 3}
+	if !slices.IsSortedFunc(got, func(a, b docFinding) int { return rank[a.Status] - rank[b.Status] }) {
+		t.Error("findings are not worst first")
+	}
+	if got[0].Check.Severity != "CRITICAL" || got[0].Status != "FAIL" {
+		t.Errorf("the findings open with %s %s, want a CRITICAL FAIL", got[0].Check.Severity, got[0].Status)
+	}
+	// The not-applicable MFA Delete pass is marked so (the page shows it as n/a).
+	for _, f := range got {
+		if f.Check.ID == "s3-bucket-mfa-delete" && f.Status == "PASS" && f.Flags&flagNotApplicable == 0 {
+			t.Errorf("not-applicable finding on %s not marked", f.Res.Name)
+		}
+	}
+	// Repeated texts are stored once: the check's message on each bucket is one template.
+	if n, m := len(doc.T), len(got); n >= 3*m {
+		t.Errorf("%d texts for %d findings: templates are not shared", n, m)
+	}
+}
+
+// expectedDocFinding is what the data should hold of f: texts cut for display.
+func expectedDocFinding(r *checks.Report, f checks.Finding) docFinding {
+	name := clipProse(cmpOr(f.Resource.Name, f.Resource.ARN))
+	region := f.Resource.Region
+	if region == "global" {
+		region = ""
+	}
+	d := docFinding{
+		Check:  docCheck{ID: f.CheckID, Title: cmpOr(f.Title, f.CheckID), Severity: f.Severity.String(), Fix: string(f.Remediation.Fix), Summary: clipProse(f.Remediation.Summary)},
+		Status: string(f.Status), Message: clipProse(f.Message),
+		Res: docRes{Name: name, ARN: clipProse(f.Resource.ARN), Kind: resourceKind(f.Resource.Type), Region: clipProse(region), Role: clipProse(f.Resource.Role),
+			Account: clipProse(cmpOr(f.Resource.AccountID, r.AccountID))},
+	}
+	if f.Evidence != nil {
+		d.Flags |= flagEvidence
+		d.EvidencePath = clipProse(f.Evidence.Path)
+		d.EvidenceValue, _ = clipCommand(evidenceJSON(f.Evidence.Value))
+	}
+	if NotApplicable(f) {
+		d.Flags |= flagNotApplicable
+	}
+	if f.InBaseline {
+		d.Flags |= flagInBaseline
+	}
+	if f.Status != checks.StatusPass {
+		cmds, shortened := clipCommands(f.Remediation.Commands)
+		d.Commands = strings.Join(cmds, "\n")
+		if shortened {
+			d.Flags |= flagShortened
+		}
+	}
+	if f.Status == checks.StatusWaived {
+		d.Waiver = clipProse(waiverText(f.Waiver))
+	}
+	return d
+}
+
 func TestHTMLMatrixCells(t *testing.T) {
-	fs := []checks.Finding{
+	fs := []*checks.Finding{
 		{CheckID: "s3-bucket-public-access-block", Status: checks.StatusPass},
 		{CheckID: "s3-bucket-not-public", Status: checks.StatusFail},
 		{CheckID: "s3-bucket-mfa-delete", Status: checks.StatusPass, Message: "MFA Delete is not applicable here.", NotApplicable: true},
 		{CheckID: "s3-bucket-kms-cmk", Status: checks.StatusWaived},
 		{CheckID: "s3-bucket-default-encryption", Status: checks.StatusError},
 	}
-	anchors := []string{"a0", "a1", "a2", "a3", "a4"}
+	colOf := map[string]int{"s3-bucket-public-access-block": 0, "s3-bucket-not-public": 0, "s3-bucket-mfa-delete": 1, "s3-bucket-kms-cmk": 2, "s3-bucket-default-encryption": 2}
 	tests := []struct {
-		name      string
-		idx       []int
-		wantLabel string
-		wantMixed bool
+		name string
+		fis  []int
+		want string
 	}{
-		{"no finding", nil, "n/a", false},
-		{"worst of two", []int{0, 1}, "FAIL", true},
-		{"error beats waived", []int{3, 4}, "ERROR", true},
-		{"not applicable", []int{2}, "n/a", false},
-		{"single pass", []int{0}, "PASS", false},
+		{"no finding", nil, "---"},
+		{"worst of two", []int{0, 1}, "F--"},
+		{"error beats waived", []int{3, 4}, "--E"},
+		{"not applicable", []int{2}, "-n-"},
+		{"a pass beside a not-applicable pass", []int{0, 2}, "Pn-"},
+		{"single pass", []int{0}, "P--"},
 	}
 	for _, tc := range tests {
-		c := matrixCell(fs, anchors, tc.idx)
-		if c.Label != tc.wantLabel || c.Mixed != tc.wantMixed || len(c.Links) != len(tc.idx) {
-			t.Errorf("%s: cell %+v, want label %s mixed %v and %d links", tc.name, c, tc.wantLabel, tc.wantMixed, len(tc.idx))
+		if got := matrixCells(fs, tc.fis, 3, colOf); got != tc.want {
+			t.Errorf("%s: cells %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
@@ -230,287 +320,357 @@ func TestNaturalCompare(t *testing.T) {
 	}
 }
 
-// chromiumPath is Debian's chromium; COFFER_CHROMIUM overrides it (another distribution).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	path := cmpOr(os.Getenv("COFFER_CHROMIUM"), "/usr/bin/chromium")
-	if _, err := exec.LookPath(path); err != nil {
-		t.Fatalf("chromium not found at %s (%v): run make tools (scripts/install-chromium.sh installs Debian's chromium)", path, err)
+// TestHTMLTextTemplates: a text split on its resource's name and joined again is the text, for
+// names that occur anywhere, several times or not at all, and texts that hold NUL.
+func TestHTMLTextTemplates(t *testing.T) {
+	tests := []struct{ text, name string }{
+		{"Bucket b1 has no versioning.", "b1"},
+		{"aws s3api put-bucket-versioning --bucket team-b --versioning-configuration Status=Enabled", "team-b"},
+		{"team-b", "team-b"},
+		{"team-bteam-b then team-b", "team-b"},
+		{"no name here", "team-b"},
+		{"splits on short names? ab ab", "ab"},
+		{"NUL \x00 team-b", "team-b"},
+		{"", "team-b"},
+		{"arn:aws:s3:::team-b/*", "team-b"},
 	}
-	return path
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// TestHTMLInBrowser opens the report of a realistic account in headless chromium from file:// and
-// checks what a reviewer relies on: the script runs without a console error (a CSP violation or a
-// blocked load would be one), the counts shown are the report's, a filter click hides what it
-// should, a matrix link to a hidden finding reveals it, print hides the controls. It saves a
-// screenshot in the test's temp dir (COFFER_SCREENSHOT_DIR keeps a copy).
-func TestHTMLInBrowser(t *testing.T) {
-	bin := chromiumPath(t)
-	start := time.Now()
-	report := reviewReport(t)
-	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
-	if err := atomicfile.Write(page, func(w io.Writer) error { return (&HTML{}).Write(w, report) }); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(page); err == nil {
-		t.Logf("report: %d findings, %d bytes of HTML", len(report.Findings), fi.Size())
-	}
-
-	// The machine's network is closed: without the background-networking flags chromium waits on
-	// refused connections. A fresh profile keeps runs independent.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.WindowSize(1400, 1000),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	// The first Run starts the browser and must not carry a timeout (it would stop the browser
-	// with it); the steps after it do, so a hung browser fails the test instead of hanging it.
-	// Minutes: the steps take seconds, over ten on a loaded 2-core machine.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium %s: %v", bin, err)
-	}
-	stepCtx, cancelSteps := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelSteps()
-
-	var (
-		mu       sync.Mutex
-		messages []chromedp.ConsoleMessage
-		sawEnd   = make(chan struct{})
-		sawCSP   = make(chan struct{}) // closed on the first CSP violation after the probe marker
-	)
-	const (
-		probeMarker = "coffer-test: probe"
-		endMarker   = "coffer-test: end of console"
-	)
-	consoleCtx, stopConsole := context.WithCancel(ctx)
-	defer stopConsole()
-	console := chromedp.Console(consoleCtx)
-	go func() {
-		probed, csp := false, false
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.Text == endMarker {
-				close(sawEnd)
-				return
-			}
-			if m.Text == probeMarker {
-				probed = true
-			} else if probed && !csp && strings.Contains(m.Text, "Content Security Policy") {
-				csp = true
-				close(sawCSP)
-			}
-			mu.Lock()
-			messages = append(messages, m)
-			mu.Unlock()
-		}
-	}()
-
-	run := func(what string, a chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if _, err := chromedp.Run(stepCtx, a); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(what, js string) int {
-		t.Helper()
-		n, err := chromedp.Run(stepCtx, chromedp.Evaluate[int](js))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return n
-	}
-	visible := func(selector string) int {
-		t.Helper()
-		return eval("count visible "+selector, fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).filter(e => !e.closest('[hidden]')).length`, selector))
-	}
-
-	run("open the report", chromedp.Steps(
-		chromedp.Navigate("file://"+page),
-		chromedp.WaitVisible("#filters"), // the script un-hides the filters once it ran
-	))
-
-	// Counts shown = the report's summary.
-	s := report.Summary
-	shown := map[string]int{
-		"#count-total":                 len(report.Findings),
-		"#count-status-FAIL":           s.Fail,
-		"#count-status-ERROR":          s.Error,
-		"#count-status-WAIVED":         s.Waived,
-		"#count-status-PASS":           s.Pass,
-		"#count-severity-CRITICAL":     s.BySeverity["CRITICAL"],
-		"#count-severity-HIGH":         s.BySeverity["HIGH"],
-		"#count-severity-MEDIUM":       s.BySeverity["MEDIUM"],
-		"#count-severity-LOW":          s.BySeverity["LOW"],
-		`li.finding`:                   len(report.Findings),
-		`li.finding[data-status=FAIL]`: s.Fail,
-	}
-	for sel, want := range shown {
-		var got int
-		if strings.HasPrefix(sel, "#") {
-			text, err := chromedp.Run(stepCtx, chromedp.Text(sel))
-			if err != nil {
-				t.Fatalf("read %s: %v", sel, err)
-			}
-			if got, err = strconv.Atoi(strings.TrimSpace(text)); err != nil {
-				t.Fatalf("%s shows %q, not a number", sel, text)
-			}
+	d := &htmlData{}
+	d.texts.add(textSplit)
+	for _, tc := range tests {
+		i := d.text(tc.text, tc.name)
+		key := d.texts.list[i]
+		var got string
+		if key[:1] == textLiteral {
+			got = key[1:]
 		} else {
-			got = eval("count "+sel, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+			got = strings.Join(strings.Split(key[1:], "\x00"), tc.name)
 		}
-		if got != want {
-			t.Errorf("%s shows %d, the report says %d", sel, got, want)
+		if got != tc.text {
+			t.Errorf("text %q on name %q: joined again %q", tc.text, tc.name, got)
 		}
 	}
-	if s.Fail == 0 || s.Pass == 0 {
-		t.Fatalf("the review account should have failures and passes: %+v", s)
+	if a, b := d.text("Bucket one-1 fails.", "one-1"), d.text("Bucket two-2 fails.", "two-2"); a != b {
+		t.Error("the same message on two buckets is two texts")
 	}
+}
 
-	// By default PASS is filtered out: what is visible is everything else.
-	notPass := s.Fail + s.Error + s.Waived
-	if got := visible("li.finding"); got != notPass {
-		t.Errorf("initially %d findings visible, want %d (all but PASS)", got, notPass)
-	}
-	// A real click on the FAIL checkbox hides every FAIL and nothing else.
-	run("click the FAIL filter", chromedp.Click(`#filters input[name=status][value=FAIL]`))
-	if got := visible("li.finding[data-status=FAIL]"); got != 0 {
-		t.Errorf("%d FAIL findings still visible after unticking FAIL", got)
-	}
-	if got, want := visible("li.finding"), s.Error+s.Waived; got != want {
-		t.Errorf("%d findings visible after unticking FAIL, want %d", got, want)
-	}
-	if got := eval("shown count", `Number(document.getElementById('shown').dataset.shown)`); got != s.Error+s.Waived {
-		t.Errorf("the 'Showing N' line says %d", got)
-	}
-	// Service filter: only IAM findings (FAIL back on).
-	run("tick FAIL again", chromedp.Click(`#filters input[name=status][value=FAIL]`))
-	run("choose iam", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('filter-service'); s.value = 'iam'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`))
-	wantIAM := 0
-	for _, f := range report.Findings {
-		if strings.HasPrefix(f.CheckID, "iam-") && f.Status != checks.StatusPass {
-			wantIAM++
+// htmlCopyable counts the findings of a page whose commands have a copy button: those not
+// shortened for display.
+func htmlCopyable(t testing.TB, page []byte) int {
+	t.Helper()
+	n := 0
+	for _, f := range pageData(t, page).findings(t) {
+		if f.Commands != "" && f.Flags&flagShortened == 0 {
+			n++
 		}
 	}
-	if got := visible("li.finding"); got != wantIAM || visible(`li.finding:not([data-service=iam])`) != 0 {
-		t.Errorf("service filter iam: %d visible, want %d and none of another service", got, wantIAM)
-	}
-	// A matrix link to a PASS finding (hidden by the filters) reveals it.
-	target := eval("find a PASS cell", `(() => { const a = document.querySelector('#buckets td.cell[data-status=PASS] a.badge'); if (!a) return -1; window.__target = a.getAttribute('href').slice(1); return 1; })()`)
-	if target != 1 {
-		t.Fatal("no PASS cell link in the bucket matrix")
-	}
-	run("click a PASS cell", chromedp.Click(`#buckets td.cell[data-status=PASS] a.badge`))
-	if got := eval("target visible", `document.getElementById(window.__target).closest('[hidden]') ? 0 : 1`); got != 1 {
-		t.Error("following a matrix link left its finding hidden")
-	}
-	// The copy button works or falls back to a selection, without an error either way.
-	run("copy commands", chromedp.Click(`li.finding:not([hidden]) button.copy`))
-	// The clipboard answers asynchronously; the feedback follows its promise.
-	// No polling timeout of its own: stepCtx bounds it.
-	if _, err := chromedp.Run(stepCtx, chromedp.Poll[bool](
-		`['Copied', 'Selected'].includes(document.querySelector('li.finding:not([hidden]) button.copy').textContent)`,
-		chromedp.WithPollingTimeout(0))); err != nil {
-		t.Errorf("the copy button gave no feedback: %v", err)
-	}
+	return n
+}
 
-	screenshot, err := chromedp.Run(stepCtx, chromedp.FullScreenshot(80))
+// htmlOrgReport is an organisation of three accounts: two scanned (the review account and a copy of it
+// under another id), one that could not be read (every check ERROR), and one skipped.
+func htmlOrgReport(t testing.TB) *checks.Report {
+	t.Helper()
+	ctx := context.Background()
+	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS})
 	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	shot := filepath.Join(dir, "report.jpg")
-	if err := os.WriteFile(shot, screenshot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot: %s (%d bytes)", shot, len(screenshot))
-	if keep := os.Getenv("COFFER_SCREENSHOT_DIR"); keep != "" {
-		if err := os.WriteFile(filepath.Join(keep, "report.jpg"), screenshot, 0o644); err != nil {
-			t.Error(err)
-		}
+	now := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
+	src := &checks.MemoryAccounts{Snapshot: checks.OrgSnapshot{SchemaVersion: checks.OrgSnapshotSchemaVersion, Accounts: []checks.OrgAccount{
+		{ID: "111111111111", Name: "backups-prod", Status: checks.AccountScanned, Snapshot: withAccount(t, reviewSnapshot(now), "111111111111")},
+		{ID: "222222222222", Name: "backups-dev", Status: checks.AccountScanned, Snapshot: withAccount(t, reviewSnapshot(now), "222222222222")},
+		{ID: "333333333333", Name: "legacy", Status: checks.AccountError, Error: "AccessDenied assuming coffer-audit"},
+		{ID: "444444444444", Name: "sandbox", Status: checks.AccountSkipped, Error: "suspended"},
+	}}}
+	var reports []*checks.Report
+	accounts, err := engine.EvaluateOrg(ctx, src, checks.OrgEvalOptions{EvalOptions: checks.EvalOptions{
+		Config: checks.DefaultConfig(), Tool: checks.Tool{Name: "coffer", Version: "1.2.3-test"}, Now: func() time.Time { return now },
+	}}, func(r *checks.Report) error {
+		reports = append(reports, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return checks.MergeReports(reports, accounts)
+}
 
-	// Print: controls are gone, the findings and matrices stay.
-	run("print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
-		return err
-	}))
-	if got := eval("filters in print", `getComputedStyle(document.getElementById('filters')).display === 'none' ? 1 : 0`); got != 1 {
-		t.Error("the filters are printed")
+// withAccount is snap as if collected in account id: every ARN and id of the account replaced.
+func withAccount(t testing.TB, snap *checks.Snapshot, id string) *checks.Snapshot {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := checks.WriteSnapshot(&buf, snap); err != nil {
+		t.Fatal(err)
 	}
-	if got := eval("matrix in print", `getComputedStyle(document.querySelector('#buckets table')).display === 'none' ? 0 : 1`); got != 1 {
-		t.Error("the bucket matrix is not printed")
+	out, err := checks.ParseSnapshot("copy", bytes.ReplaceAll(buf.Bytes(), []byte(snap.Account.ID), []byte(id)))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out
+}
 
-	// Probe the probe: a load the CSP forbids must show up as a console error, so that seeing
-	// none above means something (and proves the page cannot reach the network).
-	run("probe the console", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-		`console.info(%q); const img = new Image(); img.src = 'https://example.invalid/beacon.png'; document.body.append(img);`, probeMarker)))
-	// The CSP report is asynchronous to the script: wait for it rather than for a fixed time,
-	// which a loaded machine can overrun. The checks below still say whether it was an error.
-	select {
-	case <-sawCSP:
-	case <-stepCtx.Done():
-		mu.Lock()
-		seen := append([]chromedp.ConsoleMessage(nil), messages...)
-		mu.Unlock()
-		t.Fatalf("no CSP violation was reported for an image load from the network; console: %v", seen)
+// TestHTMLOrganisation: an organisation report opens with a row per account, its status and its
+// failures per service; the data lists the accounts and every resource's account.
+func TestHTMLOrganisation(t *testing.T) {
+	r := htmlOrgReport(t)
+	page := render(t, FormatHTML, Options{}, r)
+	out := string(page)
+	org := regexp.MustCompile(`(?s)<section id="organisation".*?</section>`).FindString(out)
+	if org == "" {
+		t.Fatal("no organisation section")
 	}
-	run("mark the end of the console", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`console.info(%q)`, endMarker)))
-	select {
-	case <-sawEnd:
-	case <-stepCtx.Done():
-		t.Fatal("console messages did not arrive")
+	if i, j := strings.Index(out, `id="organisation"`), strings.Index(out, `id="summary"`); i > j {
+		t.Error("the organisation summary does not come first")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	probed, blocked := false, false
-	for _, m := range messages {
-		if m.Text == probeMarker {
-			probed = true
-			continue
-		}
-		bad := m.Type == chromedp.ConsoleError || m.IsException() || m.Type == chromedp.ConsoleWarning
-		switch {
-		case probed && bad && strings.Contains(m.Text, "Content Security Policy"):
-			blocked = true
-		case bad:
-			t.Errorf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line)
+	for _, want := range []string{
+		`<dd id="meta-account">4 accounts</dd>`,
+		`<th scope="col">Failed</th><th scope="col">cloudtrail</th><th scope="col">iam</th><th scope="col">kms</th><th scope="col">s3</th><th scope="col">Errors</th>`,
+		`<tr><th scope="row">333333333333</th><td>legacy</td><td><span class="badge st-error">error</span> <span class="muted">AccessDenied assuming coffer-audit</span></td><td class="num">0</td>`,
+		`<tr><th scope="row">444444444444</th><td>sandbox</td><td><span class="badge st-na">skipped</span> <span class="muted">suspended</span></td>`,
+		`<button type="button" class="show-account" data-account="111111111111" hidden>Show</button>`,
+	} {
+		if !strings.Contains(org+out[:strings.Index(out, "<main>")], want) {
+			t.Errorf("organisation section lacks %q", want)
 		}
 	}
-	if !blocked {
-		t.Errorf("an image load from the network was not reported as a CSP violation; console: %v", messages)
+	// Each scanned account's row counts its failures: the two are the same account under two ids.
+	var fails [2]int
+	for _, f := range r.Findings {
+		if f.Status == checks.StatusFail {
+			if f.Resource.AccountID == "111111111111" {
+				fails[0]++
+			} else if f.Resource.AccountID == "222222222222" {
+				fails[1]++
+			}
+		}
 	}
-	// Logged, not asserted: how long a browser takes says how busy the machine is, not whether
-	// the report works. A hang is stepCtx's to catch.
-	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+	if fails[0] == 0 || fails[0] != fails[1] {
+		t.Fatalf("failures per account %v: want the same, not zero", fails)
+	}
+	for _, id := range []string{"111111111111", "222222222222"} {
+		if want := fmt.Sprintf(`<tr><th scope="row">%s</th><td>backups-%s</td><td><span class="badge st-pass">scanned</span></td><td class="num has-fail">%d</td>`,
+			id, map[string]string{"111111111111": "prod", "222222222222": "dev"}[id], fails[0]); !strings.Contains(org, want) {
+			t.Errorf("no row %q", want)
+		}
+	}
+	doc := pageData(t, page)
+	var accounts []string
+	for _, a := range doc.Accounts {
+		accounts = append(accounts, doc.S[a[0]]+" "+doc.S[a[2]])
+	}
+	if want := []string{"111111111111 scanned", "222222222222 scanned", "333333333333 error", "444444444444 skipped"}; !slices.Equal(accounts, want) {
+		t.Errorf("data accounts %v, want %v", accounts, want)
+	}
+	perAccount := map[string]int{}
+	for _, f := range doc.findings(t) {
+		perAccount[f.Res.Account]++
+	}
+	for _, f := range r.Findings {
+		perAccount[f.Resource.AccountID]--
+	}
+	for id, n := range perAccount {
+		if n != 0 {
+			t.Errorf("account %s: %d findings more in the data than in the report", id, n)
+		}
+	}
+	// Bucket rows of both accounts: S3 ARNs name no account, the two accounts' buckets share names.
+	rows := map[string]int{}
+	for ri := range doc.NB {
+		rows[doc.res(t, ri).Account]++
+	}
+	if rows["111111111111"] == 0 || rows["111111111111"] != rows["222222222222"] {
+		t.Errorf("bucket rows per account %v", rows)
+	}
+}
+
+// TestHTMLMatrixShowsUserChecks: a check from --policy-dir that declares a matrix column shows in
+// the HTML matrix like a built-in one: its own column where its order puts it, with a cell per
+// bucket, or a place in the built-in column it names; not under "Other checks".
+func TestHTMLMatrixShowsUserChecks(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range userMatrixChecks {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
+	report, err := engine.Evaluate(ctx, reviewSnapshot(now), checks.EvalOptions{Config: checks.DefaultConfig(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := pageData(t, render(t, FormatHTML, Options{}, report))
+	cols := doc.columns(t, 0)
+	var labels []string
+	for _, c := range cols {
+		labels = append(labels, c.Label)
+	}
+	role := slices.Index(labels, "Role tag")
+	// Order 95: after the built-in Data events (90), before Other checks.
+	if role < 0 || labels[role-1] != "Data events" || labels[role+1] != "Other checks" || !slices.Equal(cols[role].Checks, []string{"acme-bucket-role-tag"}) {
+		t.Errorf("columns %v: want Role tag (acme-bucket-role-tag) between Data events and Other checks", labels)
+	}
+	// No order: after the column's numbered checks.
+	if i := slices.Index(labels, "Public access"); i < 0 || !slices.Equal(cols[i].Checks, []string{"s3-bucket-public-access-block", "s3-bucket-not-public", "acme-bucket-no-website"}) {
+		t.Errorf("Public access column: %+v", cols)
+	}
+	if other := cols[len(cols)-1]; slices.ContainsFunc(other.Checks, func(id string) bool { return strings.HasPrefix(id, "acme-") }) {
+		t.Errorf("a user check with a matrix column is under Other checks: %v", other.Checks)
+	}
+	// The cells: the tagged primary passes, the untagged scratch bucket fails.
+	for bucket, code := range map[string]byte{"vault-primary": cellPass, "vault-scratch": cellFail} {
+		ri := -1
+		for i := range doc.NB {
+			if doc.res(t, i).Name == bucket {
+				ri = i
+			}
+		}
+		if ri < 0 {
+			t.Fatalf("no matrix row for %s", bucket)
+		}
+		cells := doc.Cells[ri]
+		if len(cells) != len(cols) || cells[role] != code {
+			t.Errorf("row of %s: cells %q for %d columns, want %c under Role tag", bucket, cells, len(cols), code)
+		}
+	}
+}
+
+// htmlDoc is the data document of a page, decoded for tests.
+type htmlDoc struct {
+	V        int                   `json:"v"`
+	S        []string              `json:"s"`
+	T        [][]string            `json:"t"`
+	Checks   [][]json.RawMessage   `json:"checks"`
+	Accounts [][4]int              `json:"accounts"`
+	Cols     [][][]json.RawMessage `json:"cols"`
+	NB       int                   `json:"nb"`
+	NP       int                   `json:"np"`
+	Res      [][]json.RawMessage   `json:"res"`
+	Cells    []string              `json:"cells"`
+	F        map[string][]int      `json:"f"`
+	W        [][2]int              `json:"w"`
+	ShowPass bool                  `json:"showPass"`
+	Notes    map[string]string     `json:"notes"`
+}
+
+type docCheck struct {
+	ID, Title, Severity, Fix, Summary string
+}
+
+type docRes struct {
+	Name, ARN, Kind, Region, Role, Account string
+}
+
+type docFinding struct {
+	Check                                docCheck
+	Status                               string
+	Res                                  docRes
+	Message, EvidencePath, EvidenceValue string
+	Commands, Waiver                     string
+	Flags                                int
+}
+
+type docCol struct {
+	Label  string
+	Checks []string
+}
+
+// pageData decodes the data document of a page, strictly: an unknown field fails.
+func pageData(t testing.TB, page []byte) *htmlDoc {
+	t.Helper()
+	m := reData.FindSubmatch(page)
+	if m == nil {
+		t.Fatal("page has no data document")
+	}
+	dec := json.NewDecoder(bytes.NewReader(m[1]))
+	dec.DisallowUnknownFields()
+	var d htmlDoc
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("decode the data document: %v", err)
+	}
+	if d.V != 1 || len(d.T) == 0 || len(d.T[0]) != 1 || d.T[0][0] != "" {
+		t.Fatalf("data document version %d, t[0] %q", d.V, d.T[:min(1, len(d.T))])
+	}
+	return &d
+}
+
+func decodeInto(t testing.TB, raw json.RawMessage, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+}
+
+// text joins template ti with name, as the page's script does.
+func (d *htmlDoc) text(ti int, name string) string {
+	return strings.Join(d.T[ti], name)
+}
+
+func (d *htmlDoc) res(t testing.TB, ri int) docRes {
+	t.Helper()
+	r := d.Res[ri]
+	var name string
+	var idx [5]int
+	decodeInto(t, r[0], &name)
+	for k := range idx {
+		decodeInto(t, r[k+1], &idx[k])
+	}
+	return docRes{Name: name, ARN: d.text(idx[0], name), Kind: d.S[idx[1]], Region: d.S[idx[2]], Role: d.S[idx[3]], Account: d.S[idx[4]]}
+}
+
+func (d *htmlDoc) check(t testing.TB, ci int) docCheck {
+	t.Helper()
+	var s [7]string
+	for k := range s {
+		decodeInto(t, d.Checks[ci][k], &s[k])
+	}
+	return docCheck{ID: s[0], Title: s[1], Severity: s[2], Fix: s[4], Summary: s[5]}
+}
+
+func (d *htmlDoc) columns(t testing.TB, matrix int) []docCol {
+	t.Helper()
+	var out []docCol
+	for _, c := range d.Cols[matrix] {
+		var col docCol
+		decodeInto(t, c[0], &col.Label)
+		decodeInto(t, c[1], &col.Checks)
+		out = append(out, col)
+	}
+	return out
+}
+
+// findings expands every finding of the data, in its order.
+func (d *htmlDoc) findings(t testing.TB) []docFinding {
+	t.Helper()
+	statuses := []string{"FAIL", "ERROR", "WAIVED", "PASS"}
+	waivers := map[int]int{}
+	for _, w := range d.W {
+		waivers[w[0]] = w[1]
+	}
+	var out []docFinding
+	for i := range d.F["c"] {
+		res := d.res(t, d.F["r"][i])
+		f := docFinding{
+			Check: d.check(t, d.F["c"][i]), Status: statuses[d.F["st"][i]], Res: res,
+			Message: d.text(d.F["m"][i], res.Name), EvidencePath: d.text(d.F["ep"][i], res.Name), EvidenceValue: d.text(d.F["ev"][i], res.Name),
+			Commands: d.text(d.F["x"][i], res.Name), Flags: d.F["fl"][i],
+		}
+		if w, ok := waivers[i]; ok {
+			f.Waiver = d.text(w, res.Name)
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // reviewReport evaluates reviewSnapshot with the built-in checks: a realistic report, made in the
 // test so it never depends on fixtures being regenerated.
-func reviewReport(t *testing.T) *checks.Report {
+func reviewReport(t testing.TB) *checks.Report {
 	t.Helper()
 	ctx := context.Background()
 	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS})
@@ -755,76 +915,6 @@ resources contains b.arn if some b in input.s3.buckets
 
 deny := set()
 `,
-}
-
-// TestHTMLMatrixShowsUserChecks: a check from --policy-dir that declares a matrix column shows in
-// the HTML matrix like a built-in one: its own column where its order puts it, with a cell per
-// bucket, or a place in the built-in column it names; not under "Other checks".
-func TestHTMLMatrixShowsUserChecks(t *testing.T) {
-	dir := t.TempDir()
-	for name, src := range userMatrixChecks {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx := context.Background()
-	engine, err := checks.NewEngine(ctx, checks.EngineOptions{BuiltIn: policies.FS, PolicyDirs: []string{dir}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
-	report, err := engine.Evaluate(ctx, reviewSnapshot(now), checks.EvalOptions{Config: checks.DefaultConfig(), Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := string(render(t, FormatHTML, Options{}, report))
-	for _, want := range []string{
-		// Order 95: after the built-in Data events (90), before Other checks.
-		`title="cloudtrail-s3-data-events">Data events</th><th scope="col" title="acme-bucket-role-tag">Role tag</th><th scope="col" title="`,
-		// No order: after the column's numbered checks.
-		`title="s3-bucket-public-access-block, s3-bucket-not-public, acme-bucket-no-website">Public access</th>`,
-		`<strong>Role tag</strong> = acme-bucket-role-tag;`,
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("page lacks %q", want)
-		}
-	}
-	// The cells: the tagged primary passes, the untagged scratch bucket fails; each links to its finding.
-	for bucket, status := range map[string]string{"vault-primary": "PASS", "vault-scratch": "FAIL"} {
-		row := matrixRow(t, out, bucket)
-		cell := regexp.MustCompile(`<a class="badge st-` + strings.ToLower(status) + `" href="#f-acme-bucket-role-tag-[0-9a-f]{8}" title="acme-bucket-role-tag">` + status + `</a>`)
-		if !cell.MatchString(row) {
-			t.Errorf("row of %s has no %s cell for acme-bucket-role-tag:\n%s", bucket, status, row)
-		}
-		if cells := strings.Count(row, `<td class="cell `); cells != strings.Count(matrixHeader(t, out), `<th scope="col" title=`) {
-			t.Errorf("row of %s has %d cells for its columns:\n%s", bucket, cells, row)
-		}
-	}
-	if other := regexp.MustCompile(`<strong>Other checks</strong> = [^.<]*`).FindString(out); strings.Contains(other, "acme-") {
-		t.Errorf("a user check with a matrix column is under Other checks: %s", other)
-	}
-}
-
-// matrixRow returns the bucket matrix row of the named bucket.
-func matrixRow(t *testing.T, page, bucket string) string {
-	t.Helper()
-	start := strings.Index(page, `<tr><th scope="row"><span class="name">`+bucket+`</span>`)
-	if start < 0 {
-		t.Fatalf("no matrix row for %s", bucket)
-	}
-	end := strings.Index(page[start:], "</tr>")
-	return page[start : start+end]
-}
-
-// matrixHeader returns the bucket matrix's header row.
-func matrixHeader(t *testing.T, page string) string {
-	t.Helper()
-	start := strings.Index(page, `<thead><tr><th scope="col">Bucket</th>`)
-	if start < 0 {
-		t.Fatal("no bucket matrix")
-	}
-	end := strings.Index(page[start:], "</thead>")
-	return page[start : start+end]
 }
 
 func TestMatrixColumns(t *testing.T) {

@@ -73,7 +73,8 @@ func TestHasControl(t *testing.T) {
 
 func render(t *testing.T, src string, data any, funcs template.FuncMap) ([]shellcmd.Line, error) {
 	t.Helper()
-	tmpl, err := template.New("t").Funcs(shellcmd.Funcs()).Funcs(funcs).Parse(src)
+	values := &shellcmd.Values{Skeleton: true}
+	tmpl, err := template.New("t").Funcs(values.Funcs()).Funcs(funcs).Parse(src)
 	if err != nil {
 		t.Fatalf("parse %q: %v", src, err)
 	}
@@ -84,7 +85,7 @@ func render(t *testing.T, src string, data any, funcs template.FuncMap) ([]shell
 	if err := tmpl.Execute(&b, data); err != nil {
 		t.Fatalf("execute %q: %v", src, err)
 	}
-	return shellcmd.Lines(b.String())
+	return values.Lines(b.String())
 }
 
 // intended is the argv the template meant: its skeleton parsed, each placeholder replaced by its
@@ -201,10 +202,10 @@ func TestEscapeRejects(t *testing.T) {
 		`aws {{literal .A}}`,
 		`aws {{literal "a" "b"}}`,
 		`aws {{printf "%s" (literal .A)}}`,
-		"aws \ue000v00\ue001",
+		"aws \ue0000\ue001",
 		"aws \x1b[31m",
 	} {
-		tmpl, err := template.New("t").Funcs(shellcmd.Funcs()).Parse(src)
+		tmpl, err := template.New("t").Funcs((&shellcmd.Values{}).Funcs()).Parse(src)
 		if err != nil {
 			continue // rejected by the parser already
 		}
@@ -242,5 +243,39 @@ func TestEscapeJSONControls(t *testing.T) {
 	}
 	if !cmp.Equal(a, b) {
 		t.Errorf("%q decodes to %v, want %v", out, b, a)
+	}
+}
+
+// TestLinesWithoutSkeletonPrintTheSame: the engine renders without skeletons (they are for tests);
+// the printed text must not depend on it.
+func TestLinesWithoutSkeletonPrintTheSame(t *testing.T) {
+	src := `aws x --a {{.A}} --q "v={{.B}}" '{"k":"{{.A}}"}' {{args .A .B}} > {{.B}}.json`
+	funcs := template.FuncMap{"args": func(a, b string) shellcmd.Args { return shellcmd.Args{a, b} }}
+	for _, a := range hostile {
+		for _, b := range []string{"plain", "a b", "'"} {
+			var texts [2]string
+			for i, skeleton := range []bool{true, false} {
+				values := &shellcmd.Values{Skeleton: skeleton}
+				tmpl := template.Must(template.New("t").Funcs(values.Funcs()).Funcs(funcs).Parse(src))
+				if err := shellcmd.Escape(tmpl); err != nil {
+					t.Fatal(err)
+				}
+				var out strings.Builder
+				if err := tmpl.Execute(&out, map[string]any{"A": a, "B": b}); err != nil {
+					t.Fatal(err)
+				}
+				lines, err := values.Lines(out.String())
+				if err != nil || len(lines) != 1 {
+					t.Fatalf("%q: %v %v", a, lines, err)
+				}
+				texts[i] = lines[0].Text
+				if !skeleton && (lines[0].Skeleton != "" || lines[0].Values != nil) {
+					t.Errorf("skeleton built without being asked for: %+v", lines[0])
+				}
+			}
+			if texts[0] != texts[1] {
+				t.Errorf("%q %q: with skeleton %s, without %s", a, b, texts[0], texts[1])
+			}
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package shellcmd
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,8 +17,9 @@ import (
 // forget to quote: a value is one word (or, inside a quoted literal, stays inside it) whatever it
 // holds, and only the template's own text — or a constant marked with `literal` — is shell syntax.
 //
-// The escaper does not quote in place: it encodes each value between two private-use runes, so
-// that values cannot add lines or quotes to the output before Lines has seen where each one is.
+// The escaper does not quote in place: it records each value in a Values table and prints its
+// index between two private-use runes, so that values cannot add lines or quotes to the output
+// before Lines has seen where each one is.
 
 // EscaperName is the function Escape appends to every output action. It must be in the template's
 // function map before parsing (Funcs does that).
@@ -34,14 +34,6 @@ const (
 	markEnd   = '\uE001'
 )
 
-// Kinds of encoded values.
-const (
-	kindValue   = 'v' // one word
-	kindArgs    = 'a' // several words (Args)
-	kindLiteral = 'l' // template-constant shell syntax
-	kindMissing = 'n' // a map key or field that is not there
-)
-
 // Args is a value that renders as several words, each quoted on its own: what a template function
 // returns when it builds flags (`--minimum-password-length 14 --require-symbols`). It is only
 // valid where a word may start and end.
@@ -50,10 +42,20 @@ type Args []string
 // literalText is shell syntax written in the template itself; only the literal function makes one.
 type literalText string
 
-// Funcs are the functions Escape relies on; add them to the template before parsing.
-func Funcs() template.FuncMap {
+// Values records what an escaped template prints, for Lines. One Values serves one template
+// execution at a time: its functions are bound into the template when it is parsed (Funcs), and
+// Lines reads and then forgets what the last execution recorded.
+type Values struct {
+	// Skeleton makes Lines fill Line.Skeleton and Line.Values (tests compare them with a shell
+	// parser's reading); without it Lines only renders Text.
+	Skeleton bool
+	list     []any
+}
+
+// Funcs are the functions Escape relies on, bound to v; add them to the template before parsing.
+func (v *Values) Funcs() template.FuncMap {
 	return template.FuncMap{
-		EscaperName: escapeValue,
+		EscaperName: v.escape,
 		LiteralName: func(s string) literalText { return literalText(s) },
 	}
 }
@@ -153,31 +155,32 @@ func checkLiterals(pipe *parse.PipeNode) error {
 	return nil
 }
 
-// escapeValue encodes a value for Lines. A missing map key or nil reaches it as nil.
-func escapeValue(args ...any) string {
-	if len(args) != 1 || args[0] == nil {
-		return encode(kindMissing, "")
-	}
-	switch x := args[0].(type) {
-	case literalText:
-		return encode(kindLiteral, string(x))
-	case Args:
-		raw, _ := json.Marshal([]string(x))
-		return encode(kindArgs, string(raw))
-	default:
-		v := reflect.ValueOf(x)
-		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-			if v.IsNil() {
-				return encode(kindMissing, "")
-			}
-			v = v.Elem()
-		}
-		return encode(kindValue, fmt.Sprint(v.Interface()))
-	}
-}
+// missing stands for a map key or field that is not there.
+type missing struct{}
 
-func encode(kind byte, s string) string {
-	return string(markStart) + string(kind) + hex.EncodeToString([]byte(s)) + string(markEnd)
+// escape records a value and prints its marker. A missing map key or nil reaches it as nil.
+func (v *Values) escape(args ...any) string {
+	var val any = missing{}
+	if len(args) == 1 && args[0] != nil {
+		switch x := args[0].(type) {
+		case literalText, Args, string:
+			val = x
+		default:
+			rv := reflect.ValueOf(x)
+			for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
+				if rv.IsNil() {
+					rv = reflect.Value{}
+					break
+				}
+				rv = rv.Elem()
+			}
+			if rv.IsValid() {
+				val = fmt.Sprint(rv.Interface())
+			}
+		}
+	}
+	v.list = append(v.list, val)
+	return string(markStart) + strconv.Itoa(len(v.list)-1) + string(markEnd)
 }
 
 // Line is one rendered command line.
@@ -219,7 +222,8 @@ func Note(text string) string {
 // context: bare or single-quoted as a word, with '\” inside a single-quoted literal (JSON-escaped
 // first when it sits in a JSON string there), closed and reopened inside a double-quoted literal. A
 // line with a value that holds a control character becomes ControlNote. Empty lines are dropped.
-func Lines(out string) ([]Line, error) {
+func (v *Values) Lines(out string) ([]Line, error) {
+	defer func() { v.list = v.list[:0] }()
 	var lines []Line
 	var errs []error
 	for _, raw := range strings.Split(out, "\n") {
@@ -227,7 +231,7 @@ func Lines(out string) ([]Line, error) {
 		if raw == "" {
 			continue
 		}
-		line, err := renderLine(raw)
+		line, err := v.renderLine(raw)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -249,7 +253,7 @@ const (
 	inDouble
 )
 
-func renderLine(raw string) (Line, error) {
+func (v *Values) renderLine(raw string) (Line, error) {
 	var text, skel strings.Builder
 	var values []string
 	state := outside
@@ -259,7 +263,9 @@ func renderLine(raw string) (Line, error) {
 	var syntaxErr error
 	literal := func(s string) {
 		text.WriteString(s)
-		skel.WriteString(s)
+		if v.Skeleton {
+			skel.WriteString(s)
+		}
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			switch state {
@@ -317,40 +323,39 @@ func renderLine(raw string) (Line, error) {
 		if end < 1 {
 			return Line{}, errors.New("internal error: unterminated escaped value")
 		}
-		kind := rest[0]
-		decoded, err := hex.DecodeString(rest[1:end])
-		if err != nil {
-			return Line{}, fmt.Errorf("internal error: escaped value: %w", err)
+		index, err := strconv.Atoi(rest[:end])
+		if err != nil || index < 0 || index >= len(v.list) {
+			return Line{}, fmt.Errorf("internal error: escaped value %q", rest[:end])
 		}
 		rest = rest[end+len(string(markEnd)):]
-		value := string(decoded)
 
-		switch kind {
-		case kindMissing:
-			return Line{}, fmt.Errorf("the template refers to a value that is not there: %s", strings.TrimSpace(skel.String()))
-		case kindLiteral:
-			literal(value)
+		var value string
+		switch x := v.list[index].(type) {
+		case missing:
+			return Line{}, fmt.Errorf("the template refers to a value that is not there: %s", strings.TrimSpace(text.String()))
+		case literalText:
+			literal(string(x))
 			continue
-		case kindArgs:
-			var words []string
-			if err := json.Unmarshal(decoded, &words); err != nil {
-				return Line{}, fmt.Errorf("internal error: escaped arguments: %w", err)
-			}
+		case Args:
 			if state != outside || !atWordStart() || (rest != "" && !strings.HasPrefix(rest, " ")) {
 				return Line{}, errors.New("a list of arguments must stand alone between spaces, outside quotes")
 			}
-			tokens := make([]string, len(words))
-			for i, w := range words {
+			for i, w := range x {
 				control = control || HasControl(w)
-				tokens[i] = SkeletonToken(len(values))
-				values = append(values, w)
+				if v.Skeleton {
+					if i > 0 {
+						skel.WriteByte(' ')
+					}
+					skel.WriteString(SkeletonToken(len(values)))
+					values = append(values, w)
+				}
 			}
-			text.WriteString(Join(words...))
-			skel.WriteString(strings.Join(tokens, " "))
+			text.WriteString(Join(x...))
 			continue
+		case string:
+			value = x
 		}
 
-		token := SkeletonToken(len(values))
 		switch state {
 		case outside:
 			text.WriteString(Quote(value))
@@ -367,14 +372,16 @@ func renderLine(raw string) (Line, error) {
 			}
 		}
 		control = control || HasControl(value)
-		skel.WriteString(token)
-		values = append(values, value)
+		if v.Skeleton {
+			skel.WriteString(SkeletonToken(len(values)))
+			values = append(values, value)
+		}
 	}
 	if syntaxErr != nil {
 		return Line{}, syntaxErr
 	}
 	if state != outside {
-		return Line{}, fmt.Errorf("unterminated quote in command template: %s", strings.TrimSpace(skel.String()))
+		return Line{}, fmt.Errorf("unterminated quote in command template: %s", strings.TrimSpace(text.String()))
 	}
 	if control {
 		return Line{Text: ControlNote, Note: true}, nil
