@@ -142,7 +142,7 @@ accounts:
 	_, org := splitVault(t)
 	type key struct{ account, check, bucket string }
 	got := map[key]checks.Finding{}
-	_, err = engine.EvaluateOrg(context.Background(), org, checks.OrgEvalOptions{EvalOptions: checks.EvalOptions{Config: cfg}}, func(r *checks.Report) error {
+	_, err = engine.EvaluateOrg(context.Background(), org, checks.OrgEvalOptions{EvalOptions: checks.EvalOptions{Config: cfg}}, func(_ checks.AccountInfo, r *checks.Report) error {
 		for _, f := range r.Findings {
 			got[key{f.Resource.AccountID, f.CheckID, f.Resource.Name}] = f
 		}

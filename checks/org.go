@@ -48,8 +48,8 @@ func (o OrgEvalOptions) configFor(accountID string) *Config {
 //
 // An account that could not be read (status error) gets an ERROR finding for every check, naming
 // why; a skipped account gets none. Both are in the returned list, in src's order, with every
-// account's summary.
-func (e *Engine) EvaluateOrg(ctx context.Context, src AccountSource, opts OrgEvalOptions, emit func(*Report) error) ([]AccountInfo, error) {
+// account's summary. emit gets the account with its report: whether it was read, and its summary.
+func (e *Engine) EvaluateOrg(ctx context.Context, src AccountSource, opts OrgEvalOptions, emit func(AccountInfo, *Report) error) ([]AccountInfo, error) {
 	dir, err := BuildOrgDirectory(ctx, src, opts.configFor)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (e *Engine) EvaluateOrg(ctx context.Context, src AccountSource, opts OrgEva
 		s := report.Summary
 		info.Summary = &s
 		accounts = append(accounts, info)
-		return emit(report)
+		return emit(info, report)
 	})
 	if err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ func TestEvaluateOrgPairsAcrossAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reports []*checks.Report
-	accounts, err := engine.EvaluateOrg(context.Background(), org, checks.OrgEvalOptions{}, func(r *checks.Report) error {
+	accounts, err := engine.EvaluateOrg(context.Background(), org, checks.OrgEvalOptions{}, func(_ checks.AccountInfo, r *checks.Report) error {
 		reports = append(reports, r)
 		return nil
 	})

@@ -386,7 +386,7 @@ func htmlOrgReport(t testing.TB) *checks.Report {
 	var reports []*checks.Report
 	accounts, err := engine.EvaluateOrg(ctx, src, checks.OrgEvalOptions{EvalOptions: checks.EvalOptions{
 		Config: checks.DefaultConfig(), Tool: checks.Tool{Name: "coffer", Version: "1.2.3-test"}, Now: func() time.Time { return now },
-	}}, func(r *checks.Report) error {
+	}}, func(_ checks.AccountInfo, r *checks.Report) error {
 		reports = append(reports, r)
 		return nil
 	})

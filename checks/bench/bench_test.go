@@ -134,7 +134,7 @@ func benchmarkEvaluateOrg(b *testing.B, accounts, buckets int) {
 			b.Fatal(err)
 		}
 		findings = 0
-		infos, err := engine.EvaluateOrg(ctx, src, checks.OrgEvalOptions{}, func(r *checks.Report) error {
+		infos, err := engine.EvaluateOrg(ctx, src, checks.OrgEvalOptions{}, func(_ checks.AccountInfo, r *checks.Report) error {
 			findings += len(r.Findings)
 			return stream.Account(r)
 		})

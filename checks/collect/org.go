@@ -256,7 +256,24 @@ func (r *OrgRun) Header() checks.OrgSnapshot { return r.header }
 
 // RoleARN is the role assumed to read accountID.
 func (r *OrgRun) RoleARN(accountID string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", r.partition, accountID, r.opts.RoleName)
+	return r.opts.RoleARN(r.partition, accountID)
+}
+
+// RoleARN is the role (RoleName) in accountID of the partition ("" is aws).
+func (o OrgOptions) RoleARN(partition, accountID string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", cmp.Or(partition, "aws"), accountID, o.RoleName)
+}
+
+// AccountConfig is the configuration that acts in accountID: base itself for the caller's own
+// account, the member role (RoleARN, with ExternalID and SessionName) assumed with base for any
+// other. The role is assumed on the first call, not here. Fixes and Security Hub imports act in
+// each account as its collection read it.
+func (o OrgOptions) AccountConfig(base aws.Config, callerAccountID, partition, accountID string) aws.Config {
+	if accountID == callerAccountID {
+		return base
+	}
+	role := awsclient.AssumeRole{RoleARN: o.RoleARN(partition, accountID), ExternalID: o.ExternalID, SessionName: o.SessionName}
+	return awsclient.AssumedConfig(base, role, o.Options.Options)
 }
 
 // Collect reads the accounts, AccountConcurrency at a time, and calls emit once per account in
@@ -383,14 +400,12 @@ func (r *OrgRun) collectAccount(ctx context.Context, m orgMember, prog *orgProgr
 		return acct
 	}
 
-	cfg := r.cfg
+	cfg := r.opts.AccountConfig(r.cfg, r.header.CallerAccountID, r.partition, m.id)
 	if m.id != r.header.CallerAccountID {
-		role := awsclient.AssumeRole{RoleARN: r.RoleARN(m.id), ExternalID: r.opts.ExternalID, SessionName: r.opts.SessionName}
-		cfg = awsclient.AssumedConfig(r.cfg, role, r.opts.Options.Options)
 		// Retrieve now, so that a role that cannot be assumed is told apart from an account
 		// whose first read fails.
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return failed("assume role %s: %s", role.RoleARN, describeError(err))
+			return failed("assume role %s: %s", r.RoleARN(m.id), describeError(err))
 		}
 	}
 	opts := r.opts.Options

@@ -175,13 +175,7 @@ func (a *app) fixOrg(ctx context.Context, s orgScan, f *scanFlags) error {
 		if err != nil {
 			return fmt.Errorf("evaluate account %s: %w", acct.ID, err)
 		}
-		cfg := base
-		if acct.ID != caller {
-			cfg = awsclient.AssumedConfig(base, awsclient.AssumeRole{
-				RoleARN:    fmt.Sprintf("arn:%s:iam::%s:role/%s", cmp.Or(acct.Snapshot.Account.Partition, "aws"), acct.ID, orgOpts.RoleName),
-				ExternalID: orgOpts.ExternalID, SessionName: orgOpts.SessionName,
-			}, collectOpts.Options)
-		}
+		cfg := orgOpts.AccountConfig(base, caller, acct.Snapshot.Account.Partition, acct.ID)
 		fmt.Fprintf(out, "\n== Account %s%s\n", acct.ID, cmp.Or(" ("+acct.Name+")", ""))
 		res, err := fix.Run(ctx, acct.Snapshot, before, s.config.ForAccount(acct.ID), fix.RunOptions{
 			Include: ff.include, DryRun: ff.dryRun, Confirm: a.confirmer(ff.yes, out),

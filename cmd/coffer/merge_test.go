@@ -139,7 +139,7 @@ func scanToJSON(t *testing.T, src checks.AccountSource, file string) {
 	t.Helper()
 	opts := checks.OrgEvalOptions{EvalOptions: checks.EvalOptions{Tool: checks.Tool{Name: "coffer", Version: toolVersion()}, Now: func() time.Time { return fixedNow }}}
 	var reports []*checks.Report
-	accounts, err := mergeEngine(t).EvaluateOrg(context.Background(), src, opts, func(r *checks.Report) error {
+	accounts, err := mergeEngine(t).EvaluateOrg(context.Background(), src, opts, func(_ checks.AccountInfo, r *checks.Report) error {
 		reports = append(reports, r)
 		return nil
 	})

@@ -138,9 +138,6 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 	if f.fix.enabled && f.securityHub.enabled {
 		return usageErrorf("--security-hub imports a scan's findings, not those of a --fix run: scan again after fixing")
 	}
-	if f.securityHub.enabled && f.aws.org.enabled() {
-		return usageErrorf("--security-hub imports into the scanned account's Security Hub; with --org/--accounts, write --format asff=FILE and import it per account (coffer does not import organisation scans yet)")
-	}
 	outs, err := a.parseOutputs(f)
 	if err != nil {
 		return err
@@ -179,8 +176,11 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 			if f.fix.enabled {
 				return usageErrorf("--fix works on live accounts, not on --snapshot")
 			}
+			if f.securityHub.enabled {
+				return usageErrorf("--security-hub imports each account's findings with the credentials that read it: scan the organisation live (--org or --accounts with --role-name), not a --snapshot of it")
+			}
 			return a.scanOrg(ctx, orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
-				outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category}, failOn: failOn})
+				outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category, Region: f.securityHub.region}, failOn: failOn})
 		}
 	} else if f.aws.org.enabled() {
 		src, cleanup, err := a.liveOrg(ctx, &f.aws)
@@ -189,9 +189,14 @@ func (a *app) scan(ctx context.Context, f *scanFlags) error {
 		}
 		defer cleanup()
 		s := orgScan{src: src, engine: engine, config: cfg, baseline: baseline, baselineFile: f.baseline,
-			outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category}, failOn: failOn}
+			outputs: outs, options: reporters.Options{Color: isTerminal(a.stdout), ShowPass: f.showPass, GroupBy: groupBy, ReportURL: f.reportURL, Category: f.category, Region: f.securityHub.region}, failOn: failOn}
 		if f.fix.enabled {
 			return a.fixOrg(ctx, s, f)
+		}
+		if f.securityHub.enabled {
+			if s.securityHub, err = a.newOrgImport(ctx, f, src); err != nil {
+				return err
+			}
 		}
 		return a.scanOrg(ctx, s)
 	} else if snap, err = a.liveSnapshot(ctx, &f.aws); err != nil {
@@ -266,6 +271,8 @@ type orgScan struct {
 	outputs      []output
 	options      reporters.Options
 	failOn       checks.Severity
+	// securityHub, when set, imports each account's findings into its Security Hub.
+	securityHub *orgImport
 }
 
 // scanOrg evaluates every account of an organisation and writes one organisation report. JSON and
@@ -283,6 +290,9 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 	var streams []stream
 	var whole []output
 	abort := func() {
+		if s.securityHub != nil {
+			s.securityHub.abandon()
+		}
 		for _, st := range streams {
 			if st.file != nil {
 				st.file.Abort()
@@ -316,9 +326,12 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 
 	var reports []*checks.Report // kept only for the formats written whole
 	code := exitOK
-	accounts, err := s.engine.EvaluateOrg(ctx, s.src, checks.OrgEvalOptions{EvalOptions: a.evalOptions(s.config)}, func(r *checks.Report) error {
+	accounts, err := s.engine.EvaluateOrg(ctx, s.src, checks.OrgEvalOptions{EvalOptions: a.evalOptions(s.config)}, func(info checks.AccountInfo, r *checks.Report) error {
 		if s.baseline != nil {
 			r.ApplyBaseline(s.baseline)
+		}
+		if s.securityHub != nil {
+			s.securityHub.add(info, r)
 		}
 		code = worseExit(code, r.ExitCode(s.failOn))
 		for _, st := range streams {
@@ -363,6 +376,9 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 		}
 	}
 	a.code = code
+	if s.securityHub != nil {
+		return s.securityHub.finish()
+	}
 	return nil
 }
 

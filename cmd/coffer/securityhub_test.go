@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
@@ -27,7 +29,13 @@ import (
 // RecordState.
 func securityHubFindings(t *testing.T, srv *motoserver.Server, region string) map[string]string {
 	t.Helper()
-	c := awsclient.NewSecurityHub(srv.AWSConfig(t, region), region, srv.Options().Options)
+	return hubFindings(t, srv, srv.AWSConfig(t, region), region)
+}
+
+// hubFindings reads the findings of the Security Hub of the account cfg acts in.
+func hubFindings(t *testing.T, srv *motoserver.Server, cfg aws.Config, region string) map[string]string {
+	t.Helper()
+	c := awsclient.NewSecurityHub(cfg, region, srv.Options().Options)
 	out := map[string]string{}
 	p := sdk.NewGetFindingsPaginator(c, &sdk.GetFindingsInput{MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
@@ -240,5 +248,130 @@ func TestSecurityHubFlags(t *testing.T) {
 	var fs []map[string]any
 	if err := json.Unmarshal(data, &fs); err != nil || len(fs) == 0 {
 		t.Errorf("the ASFF file is not a list of findings: %v", err)
+	}
+}
+
+// TestOrganisationSecurityHub: an organisation scan with --security-hub imports each account's
+// findings into that account's own Security Hub, with the credentials that read the account;
+// an account without Security Hub is named with what to do and does not stop the others; a
+// re-import updates instead of adding; and when no account could take its findings, exit 2.
+func TestOrganisationSecurityHub(t *testing.T) {
+	ctx := context.Background()
+	srv := motoserver.Shared(t)
+	flags := securityHubEnv(t, srv)
+	cfg := srv.AWSConfig(t, "us-east-1")
+	members, err := seed.Organization(ctx, cfg, "prod", "off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, off := members[0], members[1]
+	prodCfg := seed.MemberConfig(cfg, prod.ID)
+	if _, err := awsclient.NewS3(prodCfg, "us-east-1", srv.Options().Options).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("prod-backups")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []aws.Config{cfg, prodCfg} {
+		if _, err := awsclient.NewSecurityHub(c, "us-east-1", srv.Options().Options).EnableSecurityHub(ctx, &sdk.EnableSecurityHubInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	jsonFile, asffFile := filepath.Join(dir, "report.json"), filepath.Join(dir, "coffer.asff.json")
+	args := append([]string{"scan", "--org", "--role-name", seed.MemberRole, "--region", "us-east-1", "--security-hub",
+		"--format", "json=" + jsonFile, "--format", "asff=" + asffFile}, flags...)
+
+	rec := &motoserver.Recorder{}
+	r := runApp(ctx, t, []func(*middleware.Stack) error{rec.Option}, args...)
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want the scan's own %d (an account without Security Hub does not fail the import of the others):\n%s", r.code, exitFindings, r.stderr)
+	}
+	report, err := checks.LoadReport(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perAccount := map[string]int{}
+	for _, f := range report.Findings {
+		perAccount[f.Resource.AccountID]++
+	}
+	for _, want := range []string{
+		fmt.Sprintf("coffer: Security Hub of account %s (us-east-1): %d findings imported, 0 archived, 0 refused\n", motoserver.AccountID, perAccount[motoserver.AccountID]),
+		fmt.Sprintf("coffer: Security Hub of account %s (us-east-1): %d findings imported, 0 archived, 0 refused\n", prod.ID, perAccount[prod.ID]),
+		fmt.Sprintf("coffer: Security Hub of account %s: Security Hub is not enabled for account %s in us-east-1: enable it", off.ID, off.ID),
+		"coffer: Security Hub (us-east-1): 2 of 3 accounts imported\n",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	// Each account's Security Hub holds its own findings of the ASFF file, and nothing else.
+	var file []struct{ Id, AwsAccountId string }
+	data, err := os.ReadFile(asffFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{}
+	for _, f := range file {
+		if want[f.AwsAccountId] == nil {
+			want[f.AwsAccountId] = map[string]string{}
+		}
+		want[f.AwsAccountId][f.Id] = "ACTIVE"
+	}
+	hubs := map[string]aws.Config{motoserver.AccountID: cfg, prod.ID: prodCfg}
+	check := func(when string) {
+		t.Helper()
+		for id, c := range hubs {
+			if len(want[id]) == 0 {
+				t.Fatalf("the ASFF file has no finding of account %s", id)
+			}
+			if diff := cmp.Diff(want[id], hubFindings(t, srv, c, "us-east-1")); diff != "" {
+				t.Errorf("%s: Security Hub of account %s (-the ASFF file +Security Hub):\n%s", when, id, diff)
+			}
+		}
+	}
+	check("after the scan")
+
+	// prod's findings were imported with prod's role, the caller's with the caller's keys.
+	assumed := rec.AssumedRoles()
+	imports := map[string]bool{}
+	for _, c := range rec.Calls() {
+		in, ok := c.Input.(*sdk.BatchImportFindingsInput)
+		if !ok {
+			continue
+		}
+		for _, f := range in.Findings {
+			account := aws.ToString(f.AwsAccountId)
+			imports[account] = true
+			role := assumed[c.AccessKeyID]
+			if account == prod.ID && !strings.Contains(role, ":"+prod.ID+":") || account == motoserver.AccountID && role != "" {
+				t.Errorf("a finding of account %s was imported with key %s (role %q)", account, c.AccessKeyID, role)
+			}
+		}
+	}
+	if !imports[prod.ID] || !imports[motoserver.AccountID] || imports[off.ID] {
+		t.Errorf("imported the findings of %v, want the caller's and prod's", imports)
+	}
+
+	// A second scan updates the same findings.
+	if r := runApp(ctx, t, nil, args...); r.code != exitFindings {
+		t.Fatalf("second scan: exit %d:\n%s", r.code, r.stderr)
+	}
+	check("after the second scan")
+
+	// No account has Security Hub in eu-west-1: nothing could be imported, exit 2.
+	r = runApp(ctx, t, nil, append(args, "--security-hub-region", "eu-west-1")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "no account's findings could be imported") {
+		t.Errorf("without Security Hub in any account: exit %d, want %d:\n%s", r.code, exitUsage, r.stderr)
+	}
+
+	// An organisation snapshot is not imported: its accounts' credentials are not known.
+	snap := filepath.Join(dir, "org.json")
+	if r := runApp(ctx, t, nil, "collect", "-o", snap, "--org", "--role-name", seed.MemberRole, "--region", "us-east-1", "--endpoint-url", srv.URL, "--quiet"); r.code != exitOK {
+		t.Fatalf("collect --org: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "scan", "--snapshot", snap, "--security-hub"); r.code != exitUsage || !strings.Contains(r.stderr, "scan the organisation live") {
+		t.Errorf("--snapshot of an organisation with --security-hub: exit %d: %s", r.code, r.stderr)
 	}
 }
