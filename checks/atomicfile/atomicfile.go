@@ -33,8 +33,9 @@ func Write(path string, write func(io.Writer) error) error {
 // Write.
 type File struct {
 	*os.File
-	path string
-	done bool
+	path   string
+	closed bool // Close ended the writing; the temporary file waits for Commit
+	done   bool
 }
 
 // Create starts writing path (in a temporary file beside it).
@@ -54,10 +55,48 @@ func Create(path string) (*File, error) {
 	return &File{File: f, path: path}, nil
 }
 
+// Close ends the writing: the data is on disk and the descriptor released, but nothing is at the
+// path until Commit or CommitAs, and Abort still drops it. A writer of many files (a SARIF log
+// split into parts) closes each once it is complete, so that it holds one descriptor, not one
+// per file, until it commits them all.
+func (f *File) Close() error {
+	if f.done || f.closed {
+		return nil
+	}
+	if err := f.finish(); err != nil {
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	f.closed = true
+	return nil
+}
+
+// finish gives the temporary file its mode, syncs and closes it.
+func (f *File) finish() error {
+	// CreateTemp makes the file 0600; a report or snapshot is not a secret, so give it the usual mode.
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return f.File.Close()
+}
+
 // Commit puts the complete file at its path.
-func (f *File) Commit() (err error) {
+func (f *File) Commit() error {
+	return f.CommitAs(f.path)
+}
+
+// CommitAs puts the complete file at path instead of the path it was created with: a writer that
+// learns only at the end what a file is called (NAME.sarif, or NAME.part-1.sarif once a second
+// part is needed) starts it under one name and commits it under the other. path must be in the
+// same folder, so that the rename stays within one file system and is atomic.
+func (f *File) CommitAs(path string) (err error) {
 	if f.done {
-		return fmt.Errorf("write %s: already finished", f.path)
+		return fmt.Errorf("write %s: already finished", path)
+	}
+	if filepath.Dir(path) != filepath.Dir(f.path) {
+		return fmt.Errorf("write %s: not in the folder of %s, where it was written", path, f.path)
 	}
 	f.done = true
 	tmp := f.Name()
@@ -67,18 +106,13 @@ func (f *File) Commit() (err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	// CreateTemp makes the file 0600; a report or snapshot is not a secret, so give it the usual mode.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", f.path, err)
+	if !f.closed {
+		if err = f.finish(); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", f.path, err)
-	}
-	if err = f.File.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", f.path, err)
-	}
-	if err = os.Rename(tmp, f.path); err != nil {
-		return fmt.Errorf("write %s: %w", f.path, err)
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

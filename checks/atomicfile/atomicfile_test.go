@@ -115,3 +115,76 @@ func TestCreateCommitAbort(t *testing.T) {
 		t.Error("a second Commit succeeded")
 	}
 }
+
+// TestCloseAndCommitAs: a file closed early is still not at any path until committed, and can be
+// committed under another name in its folder (a SARIF log that turns out to be part 1 of a
+// split) or aborted; a name in another folder is refused, leaving the file to abort.
+func TestCloseAndCommitAs(t *testing.T) {
+	tests := []struct {
+		name    string
+		close   bool   // Close before finishing
+		as      string // CommitAs this name ("" = Commit); "abort" = Abort
+		wantErr bool
+		want    []string // the folder afterwards
+	}{
+		{name: "commit", want: []string{"x.sarif"}},
+		{name: "close, commit", close: true, want: []string{"x.sarif"}},
+		{name: "commit as", as: "x.part-1.sarif", want: []string{"x.part-1.sarif"}},
+		{name: "close, commit as", close: true, as: "x.part-1.sarif", want: []string{"x.part-1.sarif"}},
+		{name: "close, abort", close: true, as: "abort", want: nil},
+		{name: "commit as in another folder", as: filepath.Join("sub", "x.sarif"), wantErr: true, want: nil},
+		{name: "close, commit as in another folder", close: true, as: filepath.Join("sub", "x.sarif"), wantErr: true, want: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := Create(filepath.Join(dir, "x.sarif"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprint(f, "log")
+			if tc.close {
+				if err := f.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Close(); err != nil {
+					t.Errorf("a second Close: %v", err)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "x.sarif")); !os.IsNotExist(err) {
+					t.Fatalf("after Close the path exists (%v)", err)
+				}
+			}
+			switch tc.as {
+			case "":
+				err = f.Commit()
+			case "abort":
+				f.Abort()
+			default:
+				err = f.CommitAs(filepath.Join(dir, tc.as))
+			}
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error = %v, want error %v", err, tc.wantErr)
+			}
+			if err != nil {
+				f.Abort() // what a caller does with a file it could not commit
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if !slices.Equal(names, tc.want) {
+				t.Fatalf("folder holds %v, want %v", names, tc.want)
+			}
+			for _, name := range names {
+				assertFile(t, filepath.Join(dir, name), "log")
+				if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm() != 0o644 {
+					t.Errorf("%s: mode %v, %v; want 0644", name, fi.Mode().Perm(), err)
+				}
+			}
+		})
+	}
+}
