@@ -141,11 +141,16 @@ func SplitNotice(files []OutputFile) string {
 		failing += f.Report.Summary.Fail
 	}
 	if len(files[0].Report.Accounts) > 0 {
-		return fmt.Sprintf("the accounts' runs exceed the %d GitHub takes per SARIF file; SARIF split into %s..%d.sarif (upload each; an account keeps its category in any file)",
-			MaxSARIFRuns, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
+		return orgSplitNotice(files[0].Path, len(files))
 	}
 	return fmt.Sprintf("%d failing results exceed the %d GitHub shows per run; SARIF split into %s..%d.sarif (upload each)",
 		failing, SARIFResultsPerFile, strings.TrimSuffix(files[0].Path, ".sarif"), len(files))
+}
+
+// orgSplitNotice is SplitNotice of an organisation's log split into n files, the first at first.
+func orgSplitNotice(first string, n int) string {
+	return fmt.Sprintf("the accounts' runs exceed the %d GitHub takes per SARIF file; SARIF split into %s..%d.sarif (upload each; an account keeps its category in any file)",
+		MaxSARIFRuns, strings.TrimSuffix(first, ".sarif"), n)
 }
 
 // errWriter remembers the first write error so renderers can print freely and check once.

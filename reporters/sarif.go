@@ -818,14 +818,19 @@ func sarifFiles(path string, r *checks.Report, opts Options) []OutputFile {
 	if len(parts) == 1 {
 		return []OutputFile{{Path: path, Report: r, Options: opts}}
 	}
-	base := strings.TrimSuffix(path, ".sarif")
 	files := make([]OutputFile, len(parts))
 	for i, part := range parts {
 		po := opts
 		po.Category = strings.Trim(opts.Category+"/"+fmt.Sprintf("part-%d", i+1), "/")
-		files[i] = OutputFile{Path: fmt.Sprintf("%s.part-%d.sarif", base, i+1), Report: part, Options: po}
+		files[i] = OutputFile{Path: sarifPartPath(path, i+1), Report: part, Options: po}
 	}
 	return files
+}
+
+// sarifPartPath is the path of part i (from 1) of the SARIF log asked for at path:
+// NAME.part-i.sarif, NAME being path without ".sarif".
+func sarifPartPath(path string, i int) string {
+	return fmt.Sprintf("%s.part-%d.sarif", strings.TrimSuffix(path, ".sarif"), i)
 }
 
 // MaxSARIFRuns is the most runs GitHub accepts in one SARIF file.
@@ -835,7 +840,8 @@ const MaxSARIFRuns = 20
 // beyond SARIFResultsPerFile results), into NAME.part-N.sarif files of at most MaxSARIFRuns runs.
 // An account's runs are never spread over files, and keep their automation category wherever
 // they are, so that GitHub keeps each account's alerts across nights however the files fall. The
-// organisation run (notices, accounts not scanned) is in the first file only.
+// organisation run (notices, accounts not scanned) is in the first file only (SARIFFiles, which
+// writes the same split account by account, puts it in the last).
 func sarifOrgFiles(path string, r *checks.Report, opts Options) []OutputFile {
 	s := &SARIF{Options: opts}
 	limit := MaxSARIFRuns
@@ -861,7 +867,6 @@ func sarifOrgFiles(path string, r *checks.Report, opts Options) []OutputFile {
 	if len(files) == 1 {
 		return []OutputFile{{Path: path, Report: r, Options: opts}}
 	}
-	base := strings.TrimSuffix(path, ".sarif")
 	out := make([]OutputFile, len(files))
 	for i, secs := range files {
 		cp := *r
@@ -877,7 +882,7 @@ func sarifOrgFiles(path string, r *checks.Report, opts Options) []OutputFile {
 			po.orgRunElsewhere = true
 		}
 		cp.Summarize()
-		out[i] = OutputFile{Path: fmt.Sprintf("%s.part-%d.sarif", base, i+1), Report: &cp, Options: po}
+		out[i] = OutputFile{Path: sarifPartPath(path, i+1), Report: &cp, Options: po}
 	}
 	return out
 }

@@ -432,6 +432,16 @@ func TestSARIFMultitool(t *testing.T) {
 			reports, accounts := orgReports()
 			return stream(t, FormatSARIF, Options{}, reports, accounts)
 		}(), false},
+		{"organisation, streamed into files: the last, with the organisation run", func() []byte {
+			reports, accounts := manyAccountReports(45)
+			dir := t.TempDir()
+			names, _ := streamFiles(t, dir, Options{Category: "nightly"}, reports, accounts)
+			b, err := os.ReadFile(filepath.Join(dir, names[len(names)-1]))
+			if err != nil || len(names) < 2 {
+				t.Fatalf("%v: files %v", err, names)
+			}
+			return b
+		}(), false},
 		{"broken control", broken, true},
 	}
 	dir := t.TempDir()
@@ -550,6 +560,11 @@ func TestSARIFBaselineState(t *testing.T) {
 // manyAccounts is an organisation of n accounts, each with goldenReport's findings, the first
 // one too many to fit one run, and a skipped account.
 func manyAccounts(n int) *checks.Report {
+	return checks.MergeReports(manyAccountReports(n))
+}
+
+// manyAccountReports are the reports and accounts of manyAccounts, as EvaluateOrg emits them.
+func manyAccountReports(n int) ([]*checks.Report, []checks.AccountInfo) {
 	var reports []*checks.Report
 	var accounts []checks.AccountInfo
 	for i := range n {
@@ -568,7 +583,7 @@ func manyAccounts(n int) *checks.Report {
 		accounts = append(accounts, checks.AccountInfo{ID: id, Status: checks.AccountScanned})
 	}
 	accounts = append(accounts, checks.AccountInfo{ID: "999999999999", Status: checks.AccountSkipped, Error: "suspended"})
-	return checks.MergeReports(reports, accounts)
+	return reports, accounts
 }
 
 // TestSARIFOrganisationRuns: an organisation's log has a run per account (parts of accounts

@@ -260,7 +260,12 @@ func jsonEnvelope(r *checks.Report) ([]byte, error) {
 type sarifStream struct {
 	base  streamBase
 	sarif *SARIF
-	runs  int // runs written
+	runs  int  // runs written into the current log
+	open  bool // the current log's head is written
+	// next, when set, is called to end the current log and start another in the writer it
+	// returns, when an account's runs would take the current one beyond MaxSARIFRuns (a log
+	// split into files, SARIFFiles). Without it the log is one, whatever its runs.
+	next func() (io.Writer, error)
 }
 
 // sarifHead and sarifTail are the log around its runs, as encodeSARIF lays out any log.
@@ -289,13 +294,47 @@ func (s *sarifStream) Account(r *checks.Report) error {
 }
 
 func (s *sarifStream) write(reports []*checks.Report) error {
+	// The stream is no longer a single account's report, whether or not these accounts have runs.
+	s.base.started = true
 	for _, r := range reports {
+		if len(r.Findings) == 0 {
+			// An account without findings has no run in the whole log either (runsOf).
+			continue
+		}
 		cp := *r
 		cp.Notices, cp.Accounts = nil, nil // notices go to the organisation run
-		if err := s.writeRuns(s.sarif.accountRuns(&cp)); err != nil {
+		// All of an account's runs are known before any is written, so that they go into one
+		// file of a split.
+		runs := s.sarif.accountRuns(&cp)
+		if err := s.fit(len(runs)); err != nil {
+			return err
+		}
+		if err := s.writeRuns(runs); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// fit makes room for n runs that must stay together: when the log is split into files (next) and
+// they would take the current file beyond MaxSARIFRuns, the current file ends and the next one
+// starts. A file with no run yet takes them however many they are, as sarifOrgFiles does.
+func (s *sarifStream) fit(n int) error {
+	if s.next == nil || s.runs == 0 || s.runs+n <= MaxSARIFRuns {
+		return nil
+	}
+	bw := s.base.bw
+	bw.WriteString(sarifTail)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	w, err := s.next()
+	if err != nil {
+		return err
+	}
+	s.base.w = w
+	bw.Reset(w)
+	s.runs, s.open = 0, false
 	return nil
 }
 
@@ -322,8 +361,8 @@ func (s *sarifStream) writeRuns(runs []sarifRun) error {
 		return fmt.Errorf("sarif: a run's log is not laid out as expected")
 	}
 	bw := s.base.bw
-	if !s.base.started {
-		s.base.started = true
+	if !s.open {
+		s.open = true
 		bw.WriteString(sarifHead)
 	}
 	if s.runs > 0 {
@@ -353,14 +392,177 @@ func (s *sarifStream) Close(accounts []checks.AccountInfo) error {
 		}
 	}
 	org := s.base.org(accounts)
-	if !s.base.started {
+	if !s.open {
+		// No account had a run: the log is the organisation's alone.
 		return s.sarif.Write(s.base.w, org)
 	}
 	if run := orgRun(org, s.sarif.Options.Category); run != nil {
+		if err := s.fit(1); err != nil {
+			return err
+		}
 		if err := s.writeRuns([]sarifRun{*run}); err != nil {
 			return err
 		}
 	}
 	s.base.bw.WriteString(sarifTail)
 	return s.base.bw.Flush()
+}
+
+// PendingFile is a file being written that is at no path until it is committed, as
+// checks/atomicfile.File is: what SARIFFiles writes each file of a split log to.
+type PendingFile interface {
+	io.Writer
+	// Close ends the writing; the file is still at no path.
+	Close() error
+	// CommitAs puts the complete file at path, which is in the folder of the path it was
+	// created for.
+	CommitAs(path string) error
+	// Abort drops the file; it does nothing once the file is committed.
+	Abort()
+}
+
+// SARIFFiles writes an organisation's SARIF log account by account into the files OutputFiles
+// names for the whole report (sarifFiles): path itself when the log fits in one file, else
+// NAME.part-N.sarif files of at most MaxSARIFRuns runs, an account's runs all in one file and in
+// their category wherever they land. As the stream it is, it keeps the memory of one account
+// (StreamWriter); nothing is at any of the paths until Commit, and Abort leaves none.
+//
+// It differs from the split of the whole report in where the organisation run goes (the
+// notices and the accounts not scanned): the whole split puts it in the first file, but a stream
+// knows it only at Close, when the first file is long complete, and whether there will be one at
+// all only then, so it cannot keep a place for it either without splitting logs that fit. It goes
+// in the last file, or in a file of its own when the last is full; files are otherwise filled as
+// the whole split fills them, so their boundaries can be an account off those of the whole split.
+// GitHub does not mind: each run is uploaded under its category, whichever file holds it.
+type SARIFFiles struct {
+	stream sarifStream
+	path   string
+	create func(path string) (PendingFile, error)
+	files  []PendingFile // files[0] was created for path, the others for their part's path
+	notice string
+	closed bool
+	err    error // the first error of Account or Close: the files are not to be committed
+}
+
+var _ StreamWriter = (*SARIFFiles)(nil)
+
+// NewSARIFFiles starts writing the SARIF log asked for at path, the first file through create
+// (called with the path each file is for; atomicfile.Create fits).
+func NewSARIFFiles(path string, opts Options, create func(path string) (PendingFile, error)) (*SARIFFiles, error) {
+	first, err := create(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &SARIFFiles{path: path, create: create, files: []PendingFile{first}}
+	s.stream = sarifStream{base: streamBase{w: first}, sarif: &SARIF{Options: opts}, next: s.next}
+	return s, nil
+}
+
+// next ends the current file and starts the next part.
+func (s *SARIFFiles) next() (io.Writer, error) {
+	if err := s.files[len(s.files)-1].Close(); err != nil {
+		return nil, err
+	}
+	f, err := s.create(sarifPartPath(s.path, len(s.files)+1))
+	if err != nil {
+		return nil, err
+	}
+	s.files = append(s.files, f)
+	return f, nil
+}
+
+// Account implements StreamWriter.
+func (s *SARIFFiles) Account(r *checks.Report) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.err = s.stream.Account(r)
+	return s.err
+}
+
+// Close implements StreamWriter: it ends the last file, which is still at no path (Commit).
+func (s *SARIFFiles) Close(accounts []checks.AccountInfo) error {
+	if s.closed || s.err != nil {
+		return s.err
+	}
+	s.closed = true
+	s.err = s.close(accounts)
+	return s.err
+}
+
+func (s *SARIFFiles) close(accounts []checks.AccountInfo) error {
+	if s.stream.base.single(accounts) {
+		// One account's report, kept whole since it came: its files are the whole report's,
+		// split by results beyond what GitHub shows.
+		s.stream.base.closed = true
+		var reports []*checks.Report
+		if s.stream.base.first != nil {
+			reports = append(reports, s.stream.base.first)
+		}
+		return s.writeWhole(checks.MergeReports(reports, accounts))
+	}
+	if err := s.stream.Close(accounts); err != nil {
+		return err
+	}
+	if len(s.files) > 1 {
+		s.notice = orgSplitNotice(s.paths()[0], len(s.files))
+	}
+	return s.files[len(s.files)-1].Close()
+}
+
+// writeWhole writes the files sarifFiles names for r.
+func (s *SARIFFiles) writeWhole(r *checks.Report) error {
+	files := sarifFiles(s.path, r, s.stream.sarif.Options)
+	for i, file := range files {
+		if i > 0 {
+			if _, err := s.next(); err != nil {
+				return err
+			}
+		}
+		if err := (&SARIF{Options: file.Options}).Write(s.files[i], file.Report); err != nil {
+			return err
+		}
+	}
+	s.notice = SplitNotice(files)
+	return s.files[len(s.files)-1].Close()
+}
+
+// paths are where the files go: path, or the parts' paths when there are several.
+func (s *SARIFFiles) paths() []string {
+	if len(s.files) == 1 {
+		return []string{s.path}
+	}
+	out := make([]string, len(s.files))
+	for i := range s.files {
+		out[i] = sarifPartPath(s.path, i+1)
+	}
+	return out
+}
+
+// Commit puts every file at its path, after Close. The first file was written for path and
+// goes to NAME.part-1.sarif when there are several. On error, the files not committed yet are
+// dropped.
+func (s *SARIFFiles) Commit() error {
+	if !s.closed || s.err != nil {
+		return fmt.Errorf("sarif: commit %s: the log was not completed", s.path)
+	}
+	for i, path := range s.paths() {
+		if err := s.files[i].CommitAs(path); err != nil {
+			s.Abort()
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort drops every file not committed.
+func (s *SARIFFiles) Abort() {
+	for _, f := range s.files {
+		f.Abort()
+	}
+}
+
+// Notice is what SplitNotice says of the files, after Close: "" when the log is one file.
+func (s *SARIFFiles) Notice() string {
+	return s.notice
 }
