@@ -68,6 +68,11 @@ func TestStreamIsTheMergedReport(t *testing.T) {
 	reports, accounts := orgReports()
 	engineReports, engineAccounts := engineOrgReports(t, 3, 40)
 	single := goldenReport()
+	// An account whose report has no findings at all has no SARIF run in the whole log.
+	empty := *reports[1]
+	empty.Findings = nil
+	empty.Summarize()
+	withEmpty := []*checks.Report{reports[0], &empty, reports[2]}
 	tests := []struct {
 		name     string
 		reports  []*checks.Report
@@ -76,6 +81,7 @@ func TestStreamIsTheMergedReport(t *testing.T) {
 		{"organisation", reports, accounts},
 		{"engine accounts", engineReports, engineAccounts},
 		{"one account scanned, others not", reports[:1], accounts},
+		{"an account without findings", withEmpty, accounts},
 		{"no account scanned", nil, []checks.AccountInfo{orgAccounts[3]}},
 		{"single account", []*checks.Report{single}, []checks.AccountInfo{{ID: fixtureAccount, Status: checks.AccountScanned}}},
 		{"single account, no list", []*checks.Report{single}, nil},
