@@ -278,26 +278,35 @@ type orgScan struct {
 // scanOrg evaluates every account of an organisation and writes one organisation report. JSON and
 // SARIF are written account by account as the accounts are evaluated, so an organisation of any
 // size is reported in the memory of its largest account; the formats for people (and JUnit, ASFF,
-// OCSF) need the whole report and are written at the end. The exit code is the worst of the
+// OCSF) need the whole report and are written at the end. A SARIF file is split into files of at
+// most the runs GitHub takes per upload, as a whole report's is (reporters.SARIFFiles); SARIF on
+// stdout stays one log. The exit code is the worst of the
 // accounts', and at least 3 when an account could not be read: an account that was not seen never
 // passes.
 func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 	type stream struct {
-		out  output
-		file *atomicfile.File
-		w    reporters.StreamWriter
+		out output
+		w   reporters.StreamWriter
+		// commit puts what was written at its path(s) and abort drops it; both nil for stdout.
+		commit func() error
+		abort  func()
+		// notice, when set, says after the commit what was written (a SARIF split into files).
+		notice func() string
 	}
 	var streams []stream
 	var whole []output
+	abortFiles := func() {
+		for _, st := range streams {
+			if st.abort != nil {
+				st.abort()
+			}
+		}
+	}
 	abort := func() {
 		if s.securityHub != nil {
 			s.securityHub.abandon()
 		}
-		for _, st := range streams {
-			if st.file != nil {
-				st.file.Abort()
-			}
-		}
+		abortFiles()
 	}
 	for _, o := range s.outputs {
 		if !slices.Contains(reporters.StreamFormats(), o.format) {
@@ -305,22 +314,46 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 			continue
 		}
 		st := stream{out: o}
-		var w io.Writer = a.stdout
 		opts := s.options
-		if o.file != "" {
+		switch {
+		case o.file == "":
+			sw, err := reporters.NewStream(o.format, a.stdout, opts)
+			if err != nil {
+				abort()
+				return usageError(err)
+			}
+			st.w = sw
+		case o.format == reporters.FormatSARIF:
+			// Files of at most the runs GitHub takes per upload, as writeReports splits a whole
+			// report, each file still written account by account.
+			opts.Color = false
+			sf, err := reporters.NewSARIFFiles(o.file, opts, func(path string) (reporters.PendingFile, error) {
+				f, err := atomicfile.Create(path)
+				if err != nil {
+					return nil, err
+				}
+				return f, nil
+			})
+			if err != nil {
+				abort()
+				return err
+			}
+			st.w, st.commit, st.abort, st.notice = sf, sf.Commit, sf.Abort, sf.Notice
+		default:
 			f, err := atomicfile.Create(o.file)
 			if err != nil {
 				abort()
 				return err
 			}
-			st.file, w, opts.Color = f, f, false
+			opts.Color = false
+			sw, err := reporters.NewStream(o.format, f, opts)
+			if err != nil {
+				f.Abort()
+				abort()
+				return usageError(err)
+			}
+			st.w, st.commit, st.abort = sw, f.Commit, f.Abort
 		}
-		sw, err := reporters.NewStream(o.format, w, opts)
-		if err != nil {
-			abort()
-			return usageError(err)
-		}
-		st.w = sw
 		streams = append(streams, st)
 	}
 
@@ -354,20 +387,29 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 			return fmt.Errorf("write %s report: %w", st.out.format, err)
 		}
 	}
+	if len(whole) > 0 {
+		if err := a.writeReports(checks.MergeReports(reports, accounts), whole, s.options); err != nil {
+			// The streamed files are committed last, so that a failed report leaves none of them
+			// (nor part of a split SARIF log) beside the reports that were written.
+			abortFiles()
+			return err
+		}
+	}
 	for _, st := range streams {
-		if st.file != nil {
-			if err := st.file.Commit(); err != nil {
+		if st.commit != nil {
+			if err := st.commit(); err != nil {
 				abort()
 				return err
 			}
 		}
-		if st.out.format == reporters.FormatSARIF && len(accounts) > sarifRunsPerUpload {
-			fmt.Fprintf(a.stderr, "coffer: the SARIF log has a run per account (%d); GitHub takes at most %d runs per upload: scan in shards (--shard) to upload each\n", len(accounts), sarifRunsPerUpload)
+		if st.notice != nil {
+			if notice := st.notice(); notice != "" {
+				fmt.Fprintf(a.stderr, "coffer: %s\n", notice)
+			}
 		}
-	}
-	if len(whole) > 0 {
-		if err := a.writeReports(checks.MergeReports(reports, accounts), whole, s.options); err != nil {
-			return err
+		if st.out.format == reporters.FormatSARIF && st.out.file == "" && len(accounts) > reporters.MaxSARIFRuns {
+			// stdout is one log: only files can be split.
+			fmt.Fprintf(a.stderr, "coffer: the SARIF log has a run per account (%d); GitHub takes at most %d runs per upload: scan in shards (--shard) to upload each\n", len(accounts), reporters.MaxSARIFRuns)
 		}
 	}
 	for _, acct := range accounts {
@@ -381,9 +423,6 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 	}
 	return nil
 }
-
-// sarifRunsPerUpload is how many runs GitHub code scanning accepts in one SARIF upload.
-const sarifRunsPerUpload = 20
 
 // worseExit is the exit code of two results together: a failure beats an incomplete scan, which
 // beats a clean one.
