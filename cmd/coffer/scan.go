@@ -390,8 +390,9 @@ func (a *app) scanOrg(ctx context.Context, s orgScan) error {
 	if len(whole) > 0 {
 		if err := a.writeReports(checks.MergeReports(reports, accounts), whole, s.options); err != nil {
 			// The streamed files are committed last, so that a failed report leaves none of them
-			// (nor part of a split SARIF log) beside the reports that were written.
-			abortFiles()
+			// (nor part of a split SARIF log) beside the reports that were written; Security
+			// Hub imports under way stop too, as for any failed scan.
+			abort()
 			return err
 		}
 	}
