@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/coffer-audit/coffer/checks/bench"
 )
 
 // BenchmarkHTMLWrite writes the HTML report of 1,000 and 10,000 varied buckets: time, bytes of
@@ -19,7 +19,7 @@ func BenchmarkHTMLWrite(b *testing.B) {
 			runtime.GC()
 			base := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 			metrics.Read(base)
-			peak := sampleHeap()
+			peak := bench.SampleHeap()
 			b.ReportAllocs()
 			var size int64
 			for b.Loop() {
@@ -33,41 +33,5 @@ func BenchmarkHTMLWrite(b *testing.B) {
 			b.ReportMetric(float64(peak()-base[0].Value.Uint64())/(1<<20), "MB-peak-heap")
 			b.ReportMetric(float64(len(r.Findings)), "findings")
 		})
-	}
-}
-
-// sampleHeap samples the bytes of live and not yet swept heap objects every millisecond until the
-// returned function is called, which returns the largest sample.
-func sampleHeap() func() uint64 {
-	var (
-		mu   sync.Mutex
-		most uint64
-		done = make(chan struct{})
-		wg   sync.WaitGroup
-	)
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			most = max(most, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		return most
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/policies"
@@ -121,7 +119,7 @@ func benchmarkEvaluateOrg(b *testing.B, accounts, buckets int) {
 		b.Fatal(err)
 	}
 	runtime.GC()
-	peak := peakHeap()
+	peak := SampleHeap()
 	b.ResetTimer()
 	var findings int
 	for b.Loop() {
@@ -148,36 +146,4 @@ func benchmarkEvaluateOrg(b *testing.B, accounts, buckets int) {
 	b.StopTimer()
 	b.ReportMetric(float64(findings), "findings")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-}
-
-// peakHeap samples the heap until the returned function is called, which returns the largest
-// HeapInuse seen.
-func peakHeap() func() uint64 {
-	var mu sync.Mutex
-	var max uint64
-	done := make(chan struct{})
-	go func() {
-		var ms runtime.MemStats
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			mu.Lock()
-			if ms.HeapInuse > max {
-				max = ms.HeapInuse
-			}
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		mu.Lock()
-		defer mu.Unlock()
-		return max
-	}
 }

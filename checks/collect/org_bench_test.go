@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/coffer-audit/coffer/checks"
 	"github.com/coffer-audit/coffer/checks/awsclient"
+	"github.com/coffer-audit/coffer/checks/bench"
 	"github.com/coffer-audit/coffer/checks/collect"
 	"github.com/coffer-audit/coffer/fixtures/faultproxy"
 	"github.com/coffer-audit/coffer/fixtures/motoserver"
@@ -145,7 +144,7 @@ func benchmarkCollectOrg(b *testing.B, srv *motoserver.Server, accounts []string
 		opts.Accounts = accounts
 	}
 
-	peak := sampleHeap()
+	peak := bench.SampleHeap()
 	cpu0 := procCPU(b, srv.PID())
 	b.ResetTimer()
 	for b.Loop() {
@@ -165,37 +164,6 @@ func benchmarkCollectOrg(b *testing.B, srv *motoserver.Server, accounts []string
 	b.ReportMetric((procCPU(b, srv.PID())-cpu0).Seconds()/float64(b.N), "moto-cpu-s/op")
 	b.ReportMetric(float64(peak())/(1<<20), "heap-peak-MB")
 	b.ReportMetric(float64(vmHWM(b))/(1<<20), "rss-peak-MB")
-}
-
-// sampleHeap samples the live heap every 5 ms until the returned function is called, which
-// returns the highest sample.
-func sampleHeap() func() uint64 {
-	var mu sync.Mutex
-	var peak uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			mu.Lock()
-			peak = max(peak, ms.HeapAlloc)
-			mu.Unlock()
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		<-done
-		return peak
-	}
 }
 
 // procCPU is the user and system CPU time of process pid.

@@ -7,12 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/coffer-audit/coffer/checks/bench"
 	"github.com/coffer-audit/coffer/reporters"
 )
 
@@ -105,7 +103,7 @@ func BenchmarkScanLongName(b *testing.B) {
 				path, _ := longNameSnapshot(b, n)
 				out := filepath.Join(b.TempDir(), "report")
 				runtime.GC()
-				peak := sampleHeap()
+				peak := bench.SampleHeap()
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
 				for b.Loop() {
@@ -120,41 +118,5 @@ func BenchmarkScanLongName(b *testing.B) {
 				b.ReportMetric(float64(peak())/(1<<20), "MB-peak-heap")
 			})
 		}
-	}
-}
-
-// sampleHeap samples the bytes of live and not yet swept heap objects every millisecond until the
-// returned function is called, which returns the largest sample.
-func sampleHeap() func() uint64 {
-	var (
-		mu   sync.Mutex
-		most uint64
-		done = make(chan struct{})
-		wg   sync.WaitGroup
-	)
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			most = max(most, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		return most
 	}
 }
