@@ -34,11 +34,14 @@ const (
 	ocsfProductVendorName = "coffer-audit"
 )
 
-// ocsfSeverity maps a severity to OCSF's severity_id and its caption.
-var ocsfSeverity = map[checks.Severity]struct {
+// ocsfEnum is an OCSF enumeration value: its id and its caption.
+type ocsfEnum struct {
 	id      int
 	caption string
-}{
+}
+
+// ocsfSeverity maps a severity to OCSF's severity_id and its caption.
+var ocsfSeverity = map[checks.Severity]ocsfEnum{
 	checks.SeverityLow:      {2, "Low"},
 	checks.SeverityMedium:   {3, "Medium"},
 	checks.SeverityHigh:     {4, "High"},
@@ -47,10 +50,7 @@ var ocsfSeverity = map[checks.Severity]struct {
 
 // ocsfStatus maps a finding's status to the event's status (the finding's place in a workflow):
 // a FAIL or an ERROR is New, a PASS Resolved, a WAIVED finding Suppressed.
-var ocsfStatus = map[checks.Status]struct {
-	id      int
-	caption string
-}{
+var ocsfStatus = map[checks.Status]ocsfEnum{
 	checks.StatusFail:   {1, "New"},
 	checks.StatusError:  {1, "New"},
 	checks.StatusPass:   {4, "Resolved"},
@@ -60,10 +60,7 @@ var ocsfStatus = map[checks.Status]struct {
 // ocsfComplianceStatus maps a finding's status to compliance.status_id and its caption: an ERROR
 // is Warning, "the compliance check did not yield a result due to missing information"; a
 // WAIVED finding still fails the check.
-var ocsfComplianceStatus = map[checks.Status]struct {
-	id      int
-	caption string
-}{
+var ocsfComplianceStatus = map[checks.Status]ocsfEnum{
 	checks.StatusPass:   {1, "Pass"},
 	checks.StatusError:  {2, "Warning"},
 	checks.StatusFail:   {3, "Fail"},
