@@ -42,12 +42,7 @@ func seedScenario(t *testing.T, srv *motoserver.Server, s seed.Scenario) ([]stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
-		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
+	useMotoCredentials(t)
 	flags := []string{"--endpoint-url", srv.URL, "--region", regions[0], "--regions", strings.Join(regions, ","), "--quiet", "--call-timeout", motoCallTimeout}
 	return flags, want
 }
@@ -211,4 +206,16 @@ func orMissing(s checks.Status) string {
 		return "missing"
 	}
 	return fmt.Sprint(s)
+}
+
+// useMotoCredentials makes the SDK's default chain, as coffer loads it, find moto's dummy keys
+// and nothing of the machine's own AWS setup (profiles, region, endpoint), for the test.
+func useMotoCredentials(t testing.TB) {
+	t.Helper()
+	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
+		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
+		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
 }

@@ -95,15 +95,12 @@ func (p *opProxy) mutating() []string {
 	return out
 }
 
-// fixEnv points the SDK chain at dummy credentials and nothing else from the machine.
+// fixEnv points the SDK chain at dummy credentials and nothing else from the machine, with one
+// attempt per call.
 func fixEnv(t *testing.T) {
 	t.Helper()
-	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
-		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION=", "AWS_MAX_ATTEMPTS=1"} {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
+	useMotoCredentials(t)
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 }
 
 // fixWorld is one CLI test's moto account behind a recording proxy.

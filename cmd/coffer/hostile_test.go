@@ -75,12 +75,7 @@ func TestPrintedCommandsRunNothingFromTheAccount(t *testing.T) {
 		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String("owner"), Value: aws.String("'; " + payload("tag") + "; '")}}}})
 	must("tags", err)
 
-	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
-		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
+	useMotoCredentials(t)
 	report, _ := scanJSON(t, "--endpoint-url", srv.URL, "--region", "us-east-1", "--regions", "us-east-1", "--quiet")
 
 	// The stub aws writes each argument followed by a NUL, one file per call.

@@ -160,12 +160,7 @@ func TestOrganisationScanAgainstMoto(t *testing.T) {
 	proxy := faultproxy.Start(t, srv.URL, faultproxy.Options{Rules: []faultproxy.Rule{{
 		Service: "sts", Operation: "AssumeRole", BodyContains: "arn:aws:iam::" + denied.ID + ":role/" + role, Kind: faultproxy.Deny, Rate: 1,
 	}}})
-	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
-		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
+	useMotoCredentials(t)
 	flags := []string{"--endpoint-url", proxy.URL, "--region", "us-east-1", "--regions", "us-east-1,eu-west-1", "--quiet", "--call-timeout", "5m",
 		"--org", "--role-name", role}
 
@@ -257,12 +252,7 @@ func TestOrganisationFix(t *testing.T) {
 	if _, err := prodS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("prod-unversioned")}); err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
-		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
+	useMotoCredentials(t)
 	journal := filepath.Join(t.TempDir(), "journal.json")
 	rec := &motoserver.Recorder{}
 	after, r := scanReport(ctx, t, []func(*middleware.Stack) error{rec.Option}, "--endpoint-url", srv.URL, "--region", "us-east-1", "--quiet",

@@ -181,12 +181,7 @@ func policyActions(t *testing.T, name string) []string {
 func securityHubEnv(t *testing.T, srv *motoserver.Server) []string {
 	t.Helper()
 	srv.Reset(t)
-	for _, kv := range []string{"AWS_ACCESS_KEY_ID=" + motoserver.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + motoserver.SecretAccessKey,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
-		"AWS_PROFILE=", "AWS_SESSION_TOKEN=", "AWS_ENDPOINT_URL=", "AWS_REGION=", "AWS_DEFAULT_REGION="} {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
+	useMotoCredentials(t)
 	return []string{"--endpoint-url", srv.URL, "--quiet", "--call-timeout", motoCallTimeout}
 }
 
