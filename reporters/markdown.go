@@ -50,7 +50,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	}
 	ew := &errWriter{w: w}
 	fs := sortedFindings(r)
-	shown := shownFindings(fs, m.Options.ShowPass)
+	shown := readFindings(r, shownFindings(fs, m.Options.ShowPass), by)
 	org := len(r.Accounts) > 0
 	d := &mdDoc{ew: ew, limit: limit, reportURL: m.Options.ReportURL, unit: blockUnit(by)}
 
@@ -73,7 +73,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	if org && by == GroupByAccount {
 		for _, sec := range accountSections(r, shownFindings(fs, true)) {
 			td.pending = "### Account " + mdText(sec.label()) + ": other findings\n\n"
-			m.writeOthers(td, sec.shown(m.Options.ShowPass), GroupByCheck, "####", false)
+			m.writeOthers(td, readFindings(r, sec.shown(m.Options.ShowPass), by), GroupByCheck, "####", false)
 		}
 		td.pending = ""
 	} else {
@@ -86,7 +86,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	if org && by == GroupByAccount {
 		for _, sec := range accountSections(r, shownFindings(fs, true)) {
 			d.pending = "### Account " + mdProse(sec.heading()) + "\n\n"
-			m.writeFailures(d, sec.shown(m.Options.ShowPass), GroupByCheck, "####", false)
+			m.writeFailures(d, readFindings(r, sec.shown(m.Options.ShowPass), by), GroupByCheck, "####", false)
 		}
 		d.pending = ""
 	} else {

@@ -33,6 +33,33 @@ func (s accountSection) shown(showPass bool) []*checks.Finding {
 	return out
 }
 
+// readFindings leaves out of fs the findings of r's accounts that could not be read (status
+// error), unless every finding is a row (GroupByNone, --detail). Every check of such an account is
+// ERROR for the one reason that the accounts table and the account's heading give once; 33 rows
+// saying it again would bury the findings (DESIGN §15). The summaries still count them, and the
+// formats for machines keep them all.
+func readFindings(r *checks.Report, fs []*checks.Finding, by GroupBy) []*checks.Finding {
+	if by == GroupByNone {
+		return fs
+	}
+	unread := map[string]bool{}
+	for _, a := range r.Accounts {
+		if a.Status == checks.AccountError {
+			unread[a.ID] = true
+		}
+	}
+	if len(unread) == 0 {
+		return fs
+	}
+	out := make([]*checks.Finding, 0, len(fs))
+	for _, f := range fs {
+		if !unread[f.Resource.AccountID] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // heading is "111111111111 (prod): 3 failed (…), 0 errors, 40 passed, 0 waived", and the status
 // of an account that was not scanned.
 func (s accountSection) heading() string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/coffer-audit/coffer/checks"
@@ -122,4 +123,55 @@ func orgReports() ([]*checks.Report, []checks.AccountInfo) {
 func orgReport() *checks.Report {
 	reports, accounts := orgReports()
 	return checks.MergeReports(reports, accounts)
+}
+
+// TestUnreadAccountSaidOnce: the ERROR findings of an account that could not be read are left out
+// of the grouped reports for people, where the accounts summary gives the reason once, and are
+// all there with --detail and in the formats for machines.
+func TestUnreadAccountSaidOnce(t *testing.T) {
+	const reason = "Account 333333333333 could not be read"
+	r := orgReport()
+	want := 0
+	for _, f := range r.Findings {
+		if f.Resource.AccountID == "333333333333" && f.Status == checks.StatusError {
+			want++
+		}
+	}
+	if want < 2 {
+		t.Fatalf("the fixture's unread account has %d ERROR findings, want several", want)
+	}
+	for _, tc := range []struct {
+		format string
+		by     GroupBy
+		rows   int
+		// atLeast: a format may say a finding's message more than once (JUnit: attribute and body).
+		atLeast bool
+	}{
+		{FormatTable, GroupByCheck, 0, false},
+		{FormatTable, GroupByAccount, 0, false},
+		{FormatTable, GroupByResource, 0, false},
+		{FormatTable, GroupByNone, want, false},
+		{FormatMarkdown, GroupByCheck, 0, false},
+		{FormatMarkdown, GroupByAccount, 0, false},
+		{FormatMarkdown, GroupByNone, want, false},
+		{FormatJSON, GroupByCheck, want, false},
+		{FormatJUnit, GroupByCheck, want, true},
+	} {
+		t.Run(tc.format+"/"+string(tc.by), func(t *testing.T) {
+			rep, err := New(tc.format, Options{GroupBy: tc.by})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			if err := rep.Write(&out, orgReport()); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Count(out.String(), reason); got != tc.rows && !(tc.atLeast && got >= tc.rows) {
+				t.Errorf("%q appears %d times, want %d", reason, got, tc.rows)
+			}
+			if tc.rows == 0 && !strings.Contains(out.String(), "AccessDenied") {
+				t.Errorf("the reason (AccessDenied) is not said at all:\n%s", out.String())
+			}
+		})
+	}
 }

@@ -62,18 +62,18 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 	}
 	ew := &errWriter{w: w}
 	all := sortedFindings(r)
-	shown := shownFindings(all, t.Options.ShowPass)
-	org := len(r.Accounts) > 0
 	by := t.Options.GroupBy.orDefault()
 	if err := validGroupBy(by); err != nil {
 		return err
 	}
+	shown := readFindings(r, shownFindings(all, t.Options.ShowPass), by)
+	org := len(r.Accounts) > 0
 	tw := &tableWriter{Table: t, ew: ew, org: org}
 	if org && by == GroupByAccount {
 		for _, sec := range accountSections(r, shownFindings(all, true)) {
 			ew.printf("%s\n\n", tw.paint(ansiBold, "== Account "+tableText(sec.heading())+" =="))
 			tw.org = false // the section names the account
-			if err := tw.sections(sec.shown(t.Options.ShowPass), GroupByCheck); err != nil {
+			if err := tw.sections(readFindings(r, sec.shown(t.Options.ShowPass), by), GroupByCheck); err != nil {
 				return err
 			}
 		}
