@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParseSnapshot$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./checks/ -run '^$$' -fuzz '^FuzzPrintedCommands$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./reporters/ -run '^$$' -fuzz '^FuzzCanonicalJSON$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./checks/... -run '^$$' -bench . -benchmem

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -392,37 +391,32 @@ func WriteASFF(w io.Writer, findings []types.AwsSecurityFinding) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteByte('[')
 	var indented bytes.Buffer
-	enc := newIndentedEncoder(&indented, "  ")
+	var canonical canonicalJSON
+	n := 0
 	for start := 0; start < len(findings); start += asffBatch {
 		body, err := serializeASFF(findings[start:min(start+asffBatch, len(findings))])
 		if err != nil {
 			return err
 		}
-		var req struct {
-			Findings []json.RawMessage
-		}
-		if err := json.Unmarshal(body, &req); err != nil {
-			return fmt.Errorf("asff: read the serialized findings: %w", err)
-		}
-		for i, raw := range req.Findings {
-			if start+i > 0 {
+		// The SDK writes maps (ProductFields, Details.Other) in Go's random map order;
+		// canonicalJSON sorts every object's keys, so the same findings give the same bytes.
+		// Struct fields are in alphabetical order already, and numbers stay as written.
+		err = eachFinding(body, func(raw []byte) ([]byte, error) {
+			if n > 0 {
 				bw.WriteByte(',')
 			}
+			n++
 			bw.WriteString("\n  ")
-			// The SDK writes maps (ProductFields, Details.Other) in Go's random map order;
-			// decoding and encoding again sorts their keys, so the same findings give the same
-			// bytes. Struct fields are in alphabetical order already, and numbers stay as written.
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.UseNumber()
-			var v any
-			if err := dec.Decode(&v); err != nil {
-				return fmt.Errorf("asff: read the serialized finding: %w", err)
-			}
 			indented.Reset()
-			if err := enc.Encode(v); err != nil {
-				return fmt.Errorf("asff: encode finding: %w", err)
+			rest, err := canonical.write(&indented, raw, "  ", 0)
+			if err != nil {
+				return nil, fmt.Errorf("asff: read the serialized finding: %w", err)
 			}
-			bw.Write(bytes.TrimSuffix(indented.Bytes(), []byte("\n")))
+			bw.Write(indented.Bytes())
+			return rest, nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if len(findings) > 0 {
@@ -430,6 +424,33 @@ func WriteASFF(w io.Writer, findings []types.AwsSecurityFinding) error {
 	}
 	bw.WriteString("]\n")
 	return bw.Flush()
+}
+
+// eachFinding calls write with the bytes from each finding of a BatchImportFindings body
+// ({"Findings":[…]}) on; write returns what follows the finding.
+func eachFinding(body []byte, write func(raw []byte) ([]byte, error)) error {
+	src, ok := bytes.CutPrefix(skipSpace(body), []byte(`{"Findings":[`))
+	if !ok {
+		return fmt.Errorf("asff: the serialized request is not {\"Findings\":[…]}: %.40q", body)
+	}
+	if src = skipSpace(src); len(src) > 0 && src[0] == ']' {
+		return nil
+	}
+	for {
+		rest, err := write(src)
+		if err != nil {
+			return err
+		}
+		src = skipSpace(rest)
+		switch {
+		case len(src) > 0 && src[0] == ',':
+			src = src[1:]
+		case bytes.Equal(bytes.TrimSpace(src), []byte("]}")):
+			return nil
+		default:
+			return fmt.Errorf("asff: the serialized request does not end as expected: %.40q", src)
+		}
+	}
 }
 
 // errSerialized stops a BatchImportFindings call once its body is serialized.

@@ -18,7 +18,7 @@ import (
 // longer than writing any format, and every format is measured on the same report.
 var variedReports sync.Map // n → *checks.Report
 
-func variedReport(b *testing.B, n int) *checks.Report {
+func variedReport(b testing.TB, n int) *checks.Report {
 	b.Helper()
 	if r, ok := variedReports.Load(n); ok {
 		return r.(*checks.Report)
