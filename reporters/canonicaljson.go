@@ -44,10 +44,7 @@ func (c *canonicalJSON) write(dst *bytes.Buffer, src []byte, prefix string, dept
 		return src[end:], nil
 	default:
 		// A number, true, false or null: written as it stands (UseNumber keeps a number's text).
-		end := 0
-		for end < len(src) && !bytes.ContainsRune([]byte(",]} \t\r\n"), rune(src[end])) {
-			end++
-		}
+		end := scalarEnd(src)
 		if end == 0 || !json.Valid(src[:end]) {
 			return nil, fmt.Errorf("json: invalid value %.20q", src)
 		}
@@ -247,11 +244,18 @@ func skipValue(src []byte) ([]byte, error) {
 		}
 		return nil, errors.New("json: unterminated object or array")
 	}
-	end := 0
-	for end < len(src) && !bytes.ContainsRune([]byte(",]} \t\r\n"), rune(src[end])) {
-		end++
+	return src[scalarEnd(src):], nil
+}
+
+// scalarEnd is the length of the number, true, false or null at the start of src.
+func scalarEnd(src []byte) int {
+	for i, c := range src {
+		switch c {
+		case ',', ']', '}', ' ', '\t', '\r', '\n':
+			return i
+		}
 	}
-	return src[end:], nil
+	return len(src)
 }
 
 // writeJSONString writes the JSON string quoted (quotes included) as encoding/json encodes its
