@@ -73,7 +73,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	if org && by == GroupByAccount {
 		for _, sec := range accountSections(r, shownFindings(fs, true)) {
 			td.pending = "### Account " + mdText(sec.label()) + ": other findings\n\n"
-			m.writeOthers(td, readFindings(r, sec.shown(m.Options.ShowPass), by), GroupByCheck, "####", false)
+			m.writeOthers(td, sec.listed(m.Options.ShowPass), GroupByCheck, "####", false)
 		}
 		td.pending = ""
 	} else {
@@ -86,7 +86,7 @@ func (m *Markdown) write(w io.Writer, r *checks.Report, limit int) (cut bool, er
 	if org && by == GroupByAccount {
 		for _, sec := range accountSections(r, shownFindings(fs, true)) {
 			d.pending = "### Account " + mdProse(sec.heading()) + "\n\n"
-			m.writeFailures(d, readFindings(r, sec.shown(m.Options.ShowPass), by), GroupByCheck, "####", false)
+			m.writeFailures(d, sec.listed(m.Options.ShowPass), GroupByCheck, "####", false)
 		}
 		d.pending = ""
 	} else {

@@ -60,6 +60,15 @@ func readFindings(r *checks.Report, fs []*checks.Finding, by GroupBy) []*checks.
 	return out
 }
 
+// listed are the section's findings its rows show in a grouped report: none for an account that
+// could not be read, whose heading gives the reason once (see readFindings).
+func (s accountSection) listed(showPass bool) []*checks.Finding {
+	if s.info.Status == checks.AccountError {
+		return nil
+	}
+	return s.shown(showPass)
+}
+
 // heading is "111111111111 (prod): 3 failed (…), 0 errors, 40 passed, 0 waived", and the status
 // of an account that was not scanned.
 func (s accountSection) heading() string {

@@ -73,7 +73,7 @@ func (t *Table) Write(w io.Writer, r *checks.Report) error {
 		for _, sec := range accountSections(r, shownFindings(all, true)) {
 			ew.printf("%s\n\n", tw.paint(ansiBold, "== Account "+tableText(sec.heading())+" =="))
 			tw.org = false // the section names the account
-			if err := tw.sections(readFindings(r, sec.shown(t.Options.ShowPass), by), GroupByCheck); err != nil {
+			if err := tw.sections(sec.listed(t.Options.ShowPass), GroupByCheck); err != nil {
 				return err
 			}
 		}
